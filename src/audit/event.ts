@@ -1,0 +1,46 @@
+import type { JsonValue } from '../security/canonical/index.js';
+
+/** The audit event types; the names the product description uses stay as they are. */
+export const AUDIT_EVENT_TYPES = [
+  'ACTOR_SPAWNED',
+  'STATE_TRANSITION',
+  'CAPABILITY_DENIED',
+  'AUTH_REJECTED',
+  'TOOL_CALL_STARTED',
+  'TOOL_CALL_COMPLETED',
+  'TOOL_CALL_FAILED',
+  'HUMAN_APPROVAL_REQUESTED',
+  'HUMAN_APPROVAL_GRANTED',
+  'HUMAN_APPROVAL_DENIED',
+  'APPROVAL_CONSUMED',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** Events that belong to no actor's session (e.g. a token too malformed to name one) go here. */
+export const SYSTEM_SESSION = 'system';
+
+/** What a caller asks to record. */
+export interface AuditEventInput {
+  sessionId: string;
+  type: AuditEventType;
+  actorId: string | null;
+  principal: string | null;
+  payload: { [key: string]: JsonValue };
+}
+
+/** A stored, chained audit event, as exported and verified. */
+export interface AuditEvent {
+  id: number;
+  session_id: string;
+  chain_seq: number;
+  prev_hash: string;
+  hash: string;
+  type: string;
+  actor_id: string | null;
+  principal: string | null;
+  payload: { [key: string]: JsonValue };
+  at: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);

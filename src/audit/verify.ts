@@ -1,0 +1,130 @@
+import type { Queryable } from '../store/db.js';
+import { type AuditEvent, GENESIS_HASH } from './event.js';
+import { chainHash } from './hash.js';
+
+export interface ChainBreak {
+  session_id: string;
+  chain_seq: number;
+  id: number | null;
+  reason: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  sessions: number;
+  events: number;
+  firstBreak: ChainBreak | null;
+}
+
+/**
+ * Checks chains event by event. Feed it each session's events in chain order (sessions one
+ * after another); it stops at the first break and names that row.
+ *
+ * @example
+ * const verifier = new ChainVerifier();
+ * for (const event of events) if (!verifier.check(event)) break;
+ * verifier.report();
+ */
+export class ChainVerifier {
+  private session: string | null = null;
+  private seq = 0;
+  private hash = GENESIS_HASH;
+  private sessions = 0;
+  private events = 0;
+  private failure: ChainBreak | null = null;
+
+  /** Returns false once the chain is broken. */
+  check(event: AuditEvent): boolean {
+    if (this.failure) return false;
+    if (event.session_id !== this.session) {
+      this.session = event.session_id;
+      this.seq = 0;
+      this.hash = GENESIS_HASH;
+      this.sessions++;
+    }
+    const broken = (reason: string) => {
+      this.failure = { session_id: event.session_id, chain_seq: event.chain_seq, id: event.id, reason };
+      return false;
+    };
+    if (event.chain_seq !== this.seq + 1) {
+      return broken(
+        `expected chain_seq ${this.seq + 1}, found ${event.chain_seq}: a row is missing or out of order`,
+      );
+    }
+    if (event.prev_hash !== this.hash) {
+      return broken(`prev_hash ${event.prev_hash} does not match the previous row's hash ${this.hash}`);
+    }
+    const recomputed = chainHash(this.hash, event);
+    if (recomputed !== event.hash) {
+      return broken(
+        `stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`,
+      );
+    }
+    this.seq = event.chain_seq;
+    this.hash = event.hash;
+    this.events++;
+    return true;
+  }
+
+  report(): VerifyReport {
+    return {
+      ok: this.failure === null,
+      sessions: this.sessions,
+      events: this.events,
+      firstBreak: this.failure,
+    };
+  }
+}
+
+const PAGE = 2000;
+
+/**
+ * Verifies the chains stored in the database, all sessions or one, reading in pages so a large
+ * log never sits in memory at once. `onProgress` is called after each page.
+ *
+ * @example
+ * const report = await verifyStoredChains(db, { sessionId: 'ses_1' });
+ */
+export async function verifyStoredChains(
+  db: Queryable,
+  options: { sessionId?: string | undefined; onProgress?: (checked: number) => void } = {},
+): Promise<VerifyReport> {
+  const verifier = new ChainVerifier();
+  let after: [string, number] = ['', 0];
+  for (;;) {
+    const params: unknown[] = [after[0], after[1], PAGE];
+    let filter = '';
+    if (options.sessionId !== undefined) {
+      params.push(options.sessionId);
+      filter = 'AND session_id = $4';
+    }
+    const page = await db.query<AuditEvent>(
+      `SELECT id, session_id, chain_seq, prev_hash, hash, type, actor_id, principal, payload, at
+         FROM audit_events WHERE (session_id, chain_seq) > ($1, $2) ${filter}
+        ORDER BY session_id, chain_seq LIMIT $3`,
+      params,
+    );
+    for (const row of page.rows) {
+      if (!verifier.check({ ...row, id: Number(row.id), chain_seq: Number(row.chain_seq) }))
+        return verifier.report();
+    }
+    options.onProgress?.(verifier.report().events);
+    const last = page.rows.at(-1);
+    if (!last || page.rows.length < PAGE) break;
+    after = [last.session_id, Number(last.chain_seq)];
+  }
+  const report = verifier.report();
+  if (options.sessionId !== undefined && report.sessions === 0) {
+    return {
+      ...report,
+      ok: false,
+      firstBreak: {
+        session_id: options.sessionId,
+        chain_seq: 0,
+        id: null,
+        reason: 'no events recorded for this session',
+      },
+    };
+  }
+  return report;
+}

@@ -1,0 +1,184 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { AosError } from '../../errors.js';
+import { listActors } from '../../kernel/list-actors.js';
+import { parseStrictJson } from '../../security/canonical/index.js';
+import { type Grant, grantSchema } from '../../security/capability/index.js';
+import { type Run, withRuntime } from '../context.js';
+import { emit, type Io, parseJsonOption } from '../output.js';
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `--grant fs.read` (repeatable) and `--grants '[{"tool":"fs.delete","constraints":…}]'`, validated. */
+function requestedGrants(options: { grant: string[]; grants?: string }): Grant[] | null {
+  const raw: unknown[] = options.grant.map((tool) => ({ tool }));
+  if (options.grants !== undefined) {
+    const parsed = parseJsonOption('--grants', options.grants);
+    if (!Array.isArray(parsed))
+      throw new AosError('INVALID_INPUT', '--grants: expected a JSON array of grants');
+    raw.push(...parsed);
+  }
+  if (raw.length === 0) return null;
+  return raw.map((grant, index) => {
+    const result = grantSchema.safeParse(grant);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new AosError(
+        'INVALID_INPUT',
+        `grant ${index + 1} (${JSON.stringify(grant).slice(0, 100)}): ${issue?.path.join('.') || 'grant'}: ${issue?.message}`,
+        { field: 'grants', index },
+      );
+    }
+    return result.data;
+  });
+}
+
+function readToken(options: { token?: string; tokenFile?: string }): string {
+  if (options.tokenFile) return fs.readFileSync(options.tokenFile, 'utf8').trim();
+  const token = options.token ?? process.env.AOS_TOKEN;
+  if (!token) {
+    throw new AosError(
+      'INVALID_INPUT',
+      'no capability token: pass --token-file FILE, --token TOKEN, or set AOS_TOKEN',
+      {
+        field: 'token',
+      },
+    );
+  }
+  return token.trim();
+}
+
+export function registerActors(program: Command, io: Io, run: Run): void {
+  program
+    .command('spawn')
+    .description(
+      "spawn an actor of a class; its grants are the class template ∩ the operator's (or parent's) grants ∩ the request",
+    )
+    .argument('<class>', 'actor class from aosiq.yaml')
+    .option(
+      '--grant <tool>',
+      'request a grant by tool name or family (repeatable); default: the whole class template',
+      collect,
+      [],
+    )
+    .option('--grants <json>', 'request grants as a JSON array, with argument constraints')
+    .option(
+      '--parent-token-file <file>',
+      "spawn a child of the actor holding this token (narrows the parent's grants)",
+    )
+    .option('--token-out <file>', 'write the new token to this file (mode 0600) instead of printing it')
+    .action(
+      run(
+        async (
+          className: string,
+          options: { grant: string[]; grants?: string; parentTokenFile?: string; tokenOut?: string },
+          command: Command,
+        ) => {
+          await withRuntime(command, async (runtime, global) => {
+            const cls = runtime.deps.classes.get(className);
+            const grants = requestedGrants(options) ?? cls?.capabilities ?? [];
+            const parentToken = options.parentTokenFile
+              ? readToken({ tokenFile: options.parentTokenFile })
+              : undefined;
+            const spawned = await runtime.syscall.spawn({ className, grants, parentToken });
+            if (options.tokenOut) fs.writeFileSync(options.tokenOut, `${spawned.token}\n`, { mode: 0o600 });
+            const shown = options.tokenOut
+              ? { ...spawned, token: `(written to ${options.tokenOut})` }
+              : spawned;
+            emit(io, global.json, shown, [
+              `spawned actor ${spawned.actorId} (class ${className}) in session ${spawned.sessionId}`,
+              `grants: ${spawned.grants.map((grant) => JSON.stringify(grant)).join(', ')}`,
+              ...spawned.dropped.map((entry) => `dropped ${JSON.stringify(entry.grant)}: ${entry.reason}`),
+              `token expires ${spawned.expiresAt.toISOString()}`,
+              options.tokenOut ? `token written to ${options.tokenOut}` : `token: ${spawned.token}`,
+            ]);
+          });
+        },
+      ),
+    );
+
+  program
+    .command('call')
+    .description("call a tool through the syscall with an actor's capability token")
+    .argument('<tool>', 'tool name, e.g. fs.read')
+    .option('--args <json>', 'arguments as a JSON object', '{}')
+    .option('--args-file <file>', 'read the arguments from a JSON file')
+    .option('--token-file <file>', 'file holding the capability token')
+    .option(
+      '--token <token>',
+      'the capability token (visible to other users in the process list; prefer --token-file or AOS_TOKEN)',
+    )
+    .action(
+      run(
+        async (
+          tool: string,
+          options: { args: string; argsFile?: string; token?: string; tokenFile?: string },
+          command: Command,
+        ) => {
+          const text = options.argsFile ? fs.readFileSync(options.argsFile, 'utf8') : options.args;
+          const args = parseStrictJson(text, 'args');
+          const token = readToken(options);
+          await withRuntime(command, async (runtime, global) => {
+            const outcome = await runtime.syscall.callTool(token, tool, args);
+            emit(io, global.json, outcome, [
+              `${tool} completed (call ${outcome.callId}${outcome.approvalId ? `, approval ${outcome.approvalId} consumed` : ''})`,
+              JSON.stringify(outcome.result, null, 2),
+            ]);
+          });
+        },
+      ),
+    );
+
+  const actors = program.command('actors').description('inspect and kill actors');
+  actors
+    .command('list')
+    .description('list actors, newest first')
+    .option('--session <id>', 'only this session')
+    .option('--limit <n>', 'at most this many', '50')
+    .action(
+      run(async (options: { session?: string; limit: string }, command: Command) => {
+        await withRuntime(command, async (runtime, global) => {
+          const rows = await listActors(runtime.db, {
+            sessionId: options.session,
+            limit: Number.parseInt(options.limit, 10) || 50,
+          });
+          emit(
+            io,
+            global.json,
+            rows,
+            rows.length === 0
+              ? ['no actors yet: aosiq spawn <class>']
+              : rows.map(
+                  (a) =>
+                    `${a.id}  ${a.state.padEnd(16)} ${a.class.padEnd(12)} session ${a.session_id}${a.parent_id ? `  parent ${a.parent_id}` : ''}  expires ${new Date(a.token_expires_at).toISOString()}`,
+                ),
+          );
+        });
+      }),
+    );
+  actors
+    .command('kill')
+    .description('kill an actor and its live descendants; their tokens stop working at once')
+    .argument('<actor-id>')
+    .requiredOption('--reason <text>', 'why (recorded in the audit log)')
+    .option('--as <operator>', 'operator identity recorded with the kill')
+    .action(
+      run(async (actorId: string, options: { reason: string; as?: string }, command: Command) => {
+        await withRuntime(command, async (runtime, global) => {
+          const killed = await runtime.syscall.kill(
+            actorId,
+            options.as ?? runtime.deps.operator.name,
+            options.reason,
+          );
+          emit(
+            io,
+            global.json,
+            { killed },
+            killed.map((id) => `killed ${id}`),
+          );
+        });
+      }),
+    );
+}

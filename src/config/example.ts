@@ -1,0 +1,92 @@
+/**
+ * The annotated starting config `aosiq init` writes. It must always load: a test holds it
+ * to that, so the example cannot drift from the schema.
+ */
+
+/**
+ * A commented example `aosiq.yaml` with a working setup (one root, three actor classes,
+ * one harmless operator command).
+ *
+ * @example
+ * writeFileSync('aosiq.yaml', exampleConfig());
+ */
+export function exampleConfig(): string {
+  return `# aosiq.yaml: the configuration of an AOSIQ runtime.
+# Every key is checked; a misspelt key is an error, reported with its line and column.
+version: 1
+
+# Capability tokens handed to actors.
+token:
+  issuer: aosiq               # "iss" claim of every token this runtime signs
+  audience: aosiq             # "aud" claim; tokens for another audience are refused
+  ttl_seconds: 3600           # default token lifetime; env AOS_TOKEN_TTL_SECONDS overrides it
+  max_delegation_depth: 4     # how many times an actor's authority may be handed down
+
+limits:
+  max_args_bytes: 65536       # largest canonical JSON of one call's arguments
+
+# The authority of the local operator (the CLI). Actors spawned from the command line get
+# the intersection of their class template and these grants, never more.
+operator:
+  name: local-operator
+  grants:
+    - tool: "*"
+
+# Actor classes: what each kind of actor may do. A grant names a tool ("fs.read"), a
+# family ("fs.*") or "*", and may constrain arguments: eq, oneOf, prefix or range.
+actor_classes:
+  reviewer:
+    kind: agent               # agent (reasons with an LLM) | job (scheduled) | script
+    description: Reads the workspace and writes nothing.
+    capabilities:
+      - tool: fs.read           # workspace is the only root, so this means "under workspace"
+      - tool: fs.list
+    allowed_backends: [ollama]   # LLM backends this class may use; [] means none
+    session_ceiling_usd: 5.00    # spending limit of one session; omit for none
+    token_ttl_seconds: 1800      # overrides token.ttl_seconds for this class
+
+  janitor:
+    kind: job
+    description: Clears temporary files under workspace/tmp/.
+    capabilities:
+      - tool: fs.list
+      - tool: fs.delete           # irreversible: each call waits for a human approval
+        constraints:
+          path: [{ prefix: "tmp/" }]
+    allowed_backends: []
+
+  deployer:
+    kind: script
+    description: Runs the operator's announce command.
+    capabilities:
+      - tool: command.announce
+        constraints:
+          message: [{ oneOf: [deploy-started, deploy-finished] }]
+    allowed_backends: []
+
+# What tools may touch.
+tools:
+  # Named directories the fs.* tools work in; relative paths are from this file's folder.
+  roots:
+    workspace: ./workspace
+
+  # http.get / http.request reach only these hosts ("*.example.com" covers subdomains).
+  http:
+    allow_hosts: [localhost, 127.0.0.1]
+    timeout_ms: 10000
+    max_response_bytes: 1048576
+
+  # Operator commands, run without a shell. Each becomes a tool "command.<name>"; every
+  # {placeholder} in argv becomes a required string argument of that tool.
+  commands:
+    announce:
+      argv: [echo, "{message}"]
+      description: Prints a message.
+      blast_radius: low       # low | medium | high | critical: shown to the approver
+      reason: prints text and changes nothing
+      timeout_ms: 30000
+
+  # Your own tool modules (ES modules default-exporting tool definitions).
+  modules: []
+`;
+}

@@ -1,0 +1,11 @@
+export { type Grant, grantSchema } from '../security/capability/index.js';
+export { exampleConfig } from './example.js';
+export { loadConfig } from './load.js';
+export {
+  type ActorClassConfig,
+  type BlastRadiusLevel,
+  type CommandConfig,
+  type Config,
+  configSchema,
+  type HttpConfig,
+} from './schema.js';

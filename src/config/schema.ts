@@ -1,0 +1,102 @@
+/**
+ * The shape of `aosiq.yaml`. Every object is strict so a misspelt key is an error rather
+ * than a silently ignored setting; defaults live here so the loader and the types agree.
+ */
+import { z } from 'zod';
+import { grantSchema } from '../security/capability/index.js';
+
+/** Names of actor classes, commands and roots: they appear in tool names and CLI flags. */
+export const NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
+
+/** A `{placeholder}` inside a command's argv, filled from the call's string arguments. */
+export const PLACEHOLDER_PATTERN = /\{([a-z_][a-z0-9_]*)\}/g;
+
+const nameSchema = z.string().regex(NAME_PATTERN, {
+  error: 'expected a name of lowercase letters, digits, "_" or "-", starting with a letter',
+});
+
+const positiveInt = z.int().positive();
+
+export const BLAST_RADIUS_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
+export const ACTOR_KINDS = ['agent', 'job', 'script'] as const;
+
+const tokenSchema = z.strictObject({
+  issuer: z.string().min(1).default('aosiq'),
+  audience: z.string().min(1).default('aosiq'),
+  ttl_seconds: positiveInt.default(3600),
+  max_delegation_depth: z.int().min(0).default(4),
+});
+
+const limitsSchema = z.strictObject({
+  max_args_bytes: positiveInt.default(65536),
+});
+
+const operatorSchema = z.strictObject({
+  name: z.string().min(1).default('local-operator'),
+  grants: z.array(grantSchema).default([{ tool: '*' }]),
+});
+
+const actorClassSchema = z.strictObject({
+  kind: z.enum(ACTOR_KINDS),
+  description: z.string().default(''),
+  capabilities: z.array(grantSchema),
+  allowed_backends: z.array(z.string().min(1)).default([]),
+  session_ceiling_usd: z.number().positive().optional(),
+  token_ttl_seconds: positiveInt.optional(),
+});
+
+const commandSchema = z
+  .strictObject({
+    argv: z.array(z.string().min(1)).min(1),
+    description: z.string().optional(),
+    blast_radius: z.enum(BLAST_RADIUS_LEVELS),
+    reason: z.string().min(1),
+    timeout_ms: positiveInt.default(30000),
+    max_output_bytes: positiveInt.default(65536),
+  })
+  .superRefine((command, context) => {
+    // The program itself is never chosen by a caller: only its arguments are templated.
+    if (new RegExp(PLACEHOLDER_PATTERN.source).test(command.argv[0] ?? '')) {
+      context.addIssue({
+        code: 'custom',
+        path: ['argv', 0],
+        message: 'the program (first argv element) must not contain a {placeholder}',
+      });
+    }
+  });
+
+const httpSchema = z.strictObject({
+  allow_hosts: z.array(z.string().min(1)).default([]),
+  timeout_ms: positiveInt.default(10000),
+  max_response_bytes: positiveInt.default(1048576),
+});
+
+const toolsSchema = z.strictObject({
+  roots: z.record(nameSchema, z.string().min(1)).default({}),
+  http: httpSchema.prefault({}),
+  commands: z.record(nameSchema, commandSchema).default({}),
+  modules: z.array(z.string().min(1)).default([]),
+});
+
+/**
+ * The schema of `aosiq.yaml` as written (paths still relative); `loadConfig` applies it and
+ * then resolves paths against the config file's folder.
+ *
+ * @example
+ * configSchema.parse({ version: 1 }).token.ttl_seconds; // 3600
+ */
+export const configSchema = z.strictObject({
+  version: z.literal(1),
+  token: tokenSchema.prefault({}),
+  limits: limitsSchema.prefault({}),
+  operator: operatorSchema.prefault({}),
+  actor_classes: z.record(nameSchema, actorClassSchema).default({}),
+  tools: toolsSchema.prefault({}),
+});
+
+/** A loaded configuration: defaults applied, root and module paths absolute. */
+export type Config = z.infer<typeof configSchema>;
+export type ActorClassConfig = Config['actor_classes'][string];
+export type CommandConfig = Config['tools']['commands'][string];
+export type HttpConfig = Config['tools']['http'];
+export type BlastRadiusLevel = (typeof BLAST_RADIUS_LEVELS)[number];

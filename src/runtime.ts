@@ -1,0 +1,96 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Clock, systemClock } from './clock.js';
+import { type Config, loadConfig } from './config/index.js';
+import { type KeyStore, loadOrCreateKeyStore, TokenIssuer } from './security/capability/index.js';
+import { type Db, openStore } from './store/index.js';
+import { type ActorClass, Syscall, type SyscallDeps } from './syscall/index.js';
+import { createToolRegistry, type ToolRegistry } from './tools/index.js';
+
+export interface RuntimeOptions {
+  configPath: string;
+  dataDir: string;
+  databaseUrl?: string | undefined;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Runtime {
+  config: Config;
+  db: Db;
+  keys: KeyStore;
+  tools: ToolRegistry;
+  syscall: Syscall;
+  deps: SyscallDeps;
+  /** Where the data lives and which migrations this start applied, for the start-up summary. */
+  store: { location: string; applied: string[] };
+  close(): Promise<void>;
+}
+
+/** Tool calls that run longer than this are aborted. */
+const TOOL_TIMEOUT_MS = 60_000;
+
+/** The syscall's view of the configured actor classes. */
+export function actorClasses(config: Config): Map<string, ActorClass> {
+  return new Map(
+    Object.entries(config.actor_classes).map(([name, cls]) => [
+      name,
+      {
+        name,
+        kind: cls.kind,
+        capabilities: cls.capabilities,
+        tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
+      },
+    ]),
+  );
+}
+
+/**
+ * Opens everything the syscall needs, in the order that fails fastest: configuration (a bad
+ * file stops here, before any data is touched), tools, signing keys, then the store with its
+ * migrations.
+ *
+ * @example
+ * const runtime = await openRuntime({ configPath: 'aosiq.yaml', dataDir: '.aosiq' });
+ * try { await runtime.syscall.spawn({ className: 'reviewer', grants: [{ tool: 'fs.read' }] }); }
+ * finally { await runtime.close(); }
+ */
+export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const config = loadConfig(options.configPath, env);
+  const tools = await createToolRegistry(config);
+  fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const keys = await loadOrCreateKeyStore(path.join(options.dataDir, 'keys'), {
+    now: () => clock.now(),
+    env,
+  });
+  const tokens = new TokenIssuer({
+    keys,
+    issuer: config.token.issuer,
+    audience: config.token.audience,
+    now: () => clock.now(),
+  });
+  const opened = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  const deps: SyscallDeps = {
+    db: opened.db,
+    clock,
+    tokens,
+    tools,
+    classes: actorClasses(config),
+    operator: { name: env.AOS_OPERATOR || config.operator.name, grants: config.operator.grants },
+    maxDelegationDepth: config.token.max_delegation_depth,
+    maxArgsBytes: config.limits.max_args_bytes,
+    toolTimeoutMs: TOOL_TIMEOUT_MS,
+  };
+  return {
+    config,
+    db: opened.db,
+    keys,
+    tools,
+    syscall: new Syscall(deps),
+    deps,
+    store: { location: opened.location, applied: opened.applied },
+    close: () => opened.db.close(),
+  };
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import type { Db } from './db.js';
+import { migrate } from './migrate.js';
+import { openPglite } from './pglite.js';
+import { openPostgres, redactUrl } from './postgres.js';
+
+export type { Db, Queryable, QueryResult } from './db.js';
+export { migrate } from './migrate.js';
+export { redactUrl } from './postgres.js';
+
+export interface OpenedStore {
+  db: Db;
+  /** Migrations applied by this open. */
+  applied: string[];
+  /** Where the data lives, for messages (password redacted). */
+  location: string;
+}
+
+/**
+ * Opens the store the environment selects: PostgreSQL when `AOS_DATABASE_URL` is set,
+ * otherwise the embedded PGlite database under `<dataDir>/db`. Applies pending migrations.
+ *
+ * @example
+ * const { db } = await openStore({ dataDir: '.aosiq' });
+ */
+export async function openStore(options: {
+  dataDir: string;
+  databaseUrl?: string | undefined;
+}): Promise<OpenedStore> {
+  const db = options.databaseUrl
+    ? await openPostgres(options.databaseUrl)
+    : await openPglite(path.join(options.dataDir, 'db'));
+  try {
+    const applied = await migrate(db);
+    const location = options.databaseUrl ? redactUrl(options.databaseUrl) : path.join(options.dataDir, 'db');
+    return { db, applied, location };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}

@@ -1,0 +1,61 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { AosError } from '../errors.js';
+import type { Db, Queryable, QueryResult } from './db.js';
+import { acquireDirectoryLock } from './lock-file.js';
+
+function wrap(client: Pick<PGlite, 'query' | 'exec'>): Queryable {
+  return {
+    async exec(sql: string) {
+      await client.exec(sql);
+    },
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query<Row>(sql, params as unknown[]);
+      // PGlite reports affectedRows = 0 for a SELECT; pg reports the rows returned.
+      return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+    },
+  };
+}
+
+/**
+ * Opens the embedded database. With a directory, data persists there and a lock file keeps a
+ * second process out; without one, the database lives in memory (tests).
+ *
+ * @example
+ * const db = await openPglite('./.aosiq/db');
+ */
+export async function openPglite(dataDir?: string): Promise<Db> {
+  let release = () => {};
+  if (dataDir !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    release = acquireDirectoryLock(path.join(dataDir, '..', `${path.basename(dataDir)}.lock`));
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir === undefined ? undefined : dataDir);
+  } catch (error) {
+    release();
+    throw new AosError(
+      'STORE_UNAVAILABLE',
+      `could not open the embedded database at ${dataDir ?? '(memory)'}: ${(error as Error).message}`,
+      { dataDir },
+      { cause: error },
+    );
+  }
+  const base = wrap(client);
+  return {
+    kind: 'pglite',
+    query: base.query,
+    exec: base.exec,
+    // PGlite is one connection: its transaction() queues callers, which serialises writers.
+    transaction: (fn) => client.transaction((tx) => fn(wrap(tx))),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}

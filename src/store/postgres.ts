@@ -1,0 +1,88 @@
+import pg from 'pg';
+import { AosError } from '../errors.js';
+import type { Db, Queryable, QueryResult } from './db.js';
+
+const INT8_OID = 20;
+
+// int8 columns (bigserial ids, sequence numbers) come back as numbers, as they do from PGlite;
+// our counters stay far below 2^53.
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async exec(sql: string) {
+      await client.query(sql);
+    },
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query(sql, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+  };
+}
+
+/**
+ * Connects to a PostgreSQL server through a pool.
+ *
+ * @example
+ * const db = await openPostgres('postgres://aosiq@127.0.0.1:5432/aosiq');
+ */
+export async function openPostgres(
+  url: string,
+  poolSize = Number(process.env.AOS_DB_POOL_SIZE ?? 20),
+): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', () => {});
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    await pool.end();
+    throw new AosError(
+      'STORE_UNAVAILABLE',
+      `could not connect to PostgreSQL at ${redactUrl(url)}: ${(error as Error).message}`,
+      { url: redactUrl(url) },
+      { cause: error },
+    );
+  }
+  const base = wrap(pool);
+  return {
+    kind: 'postgres',
+    query: base.query,
+    exec: base.exec,
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (error) {
+        // A client whose ROLLBACK fails has a broken connection: destroy it instead of reusing it.
+        const broken = await client.query('ROLLBACK').then(
+          () => undefined,
+          (rollbackError: Error) => rollbackError,
+        );
+        client.release(broken);
+        throw error;
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** The URL with any password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparseable database URL)';
+  }
+}

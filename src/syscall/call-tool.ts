@@ -1,0 +1,231 @@
+import { createHash } from 'node:crypto';
+import { consumeApproval, requestApproval } from '../approvals/index.js';
+import { appendAuditEvents, lockSession } from '../audit/index.js';
+import { redactSecrets } from '../audit/redact.js';
+import { AosError, isAosError } from '../errors.js';
+import { canonicalJson, type JsonValue, sha256Hex } from '../security/canonical/index.js';
+import { type CapabilityClaims, findGrant } from '../security/capability/index.js';
+import { createToolContext } from '../tools/index.js';
+import { requireLiveActor, verifyCaller } from './caller.js';
+import type { SyscallDeps, ToolResult } from './ports.js';
+import { recordRefusal } from './record.js';
+
+export interface ToolCallOutcome {
+  /** `<session>:<chain_seq>` of the TOOL_CALL_STARTED row; also the idempotency key the tool saw. */
+  callId: string;
+  result: ToolResult;
+  approvalId: string | null;
+}
+
+interface CheckedCall {
+  claims: CapabilityClaims;
+  args: JsonValue;
+  parsedArgs: unknown;
+  argsHash: string;
+  grant: JsonValue;
+}
+
+/** Guard 2: tool, arguments and grant. Every refusal here is recorded as CAPABILITY_DENIED. */
+async function checkCall(
+  deps: SyscallDeps,
+  claims: CapabilityClaims,
+  tool: string,
+  args: unknown,
+): Promise<CheckedCall> {
+  try {
+    deps.tools.get(tool);
+    const canonical = canonicalJson(args, 'args');
+    const bytes = Buffer.byteLength(canonical, 'utf8');
+    if (bytes > deps.maxArgsBytes) {
+      throw new AosError(
+        'ARGS_TOO_LARGE',
+        `args: ${bytes} bytes of canonical JSON exceed the limit of ${deps.maxArgsBytes} (limits.max_args_bytes)`,
+        { bytes, limit: deps.maxArgsBytes },
+      );
+    }
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+      throw new AosError(
+        'INVALID_INPUT',
+        `args: expected a JSON object of named arguments, got ${canonical.slice(0, 80)}`,
+      );
+    }
+    // The grant is checked against the arguments the tool will actually receive (defaults
+    // filled in, unknown keys stripped), so no default can slip past a constraint.
+    const parsedArgs = deps.tools.parseArgs(tool, args);
+    const match = findGrant(claims.grants, tool, parsedArgs as Record<string, unknown>);
+    if ('denied' in match) throw new AosError('CAPABILITY_DENIED', match.denied, { tool });
+    return {
+      claims,
+      args: args as JsonValue,
+      parsedArgs,
+      argsHash: sha256Hex(canonical),
+      grant: match.grant as JsonValue,
+    };
+  } catch (error) {
+    if (!isAosError(error)) throw error;
+    throw await recordRefusal(
+      deps,
+      { sessionId: claims.sid, actorId: claims.sub, principal: null, type: 'CAPABILITY_DENIED' },
+      error,
+      { operation: 'call_tool', tool },
+    );
+  }
+}
+
+type Started = { kind: 'started'; seq: number; approvalId: string | null; principal: string };
+type Paused = { kind: 'approval_required'; approvalId: string; created: boolean };
+
+/** Guards 3 and 4 and the first record, in one transaction under the session lock. */
+async function startCall(deps: SyscallDeps, call: CheckedCall, toolName: string): Promise<Started | Paused> {
+  const { claims } = call;
+  const tool = deps.tools.get(toolName);
+  return deps.db.transaction(async (tx) => {
+    await lockSession(tx, claims.sid);
+    const actor = await requireLiveActor(tx, claims);
+    let approvalId: string | null = null;
+    if (!tool.reversible) {
+      const match = {
+        sessionId: claims.sid,
+        actorId: claims.sub,
+        tool: toolName,
+        argsHash: call.argsHash,
+        principal: actor.principal,
+      };
+      const approval = await consumeApproval(tx, deps.clock, match);
+      if (!approval) {
+        const filed = await requestApproval(tx, deps.clock, {
+          ...match,
+          args: call.args,
+          blastRadius: tool.blastRadius,
+          grant: call.grant,
+        });
+        return { kind: 'approval_required', approvalId: filed.approval.id, created: filed.created };
+      }
+      approvalId = approval.id;
+    }
+    const [written] = await appendAuditEvents(tx, deps.clock, [
+      {
+        sessionId: claims.sid,
+        type: 'TOOL_CALL_STARTED',
+        actorId: claims.sub,
+        principal: actor.principal,
+        payload: {
+          tool: toolName,
+          args: redactSecrets(call.args),
+          args_hash: call.argsHash,
+          reversible: tool.reversible,
+          approval_id: approvalId,
+          grant: call.grant,
+        },
+      },
+    ]);
+    return { kind: 'started', seq: written!.chainSeq, approvalId, principal: actor.principal };
+  });
+}
+
+/**
+ * The tool-call syscall: verify token → actor alive, tool, arguments, grant → approval gate →
+ * record TOOL_CALL_STARTED → dispatch → record TOOL_CALL_COMPLETED or TOOL_CALL_FAILED.
+ * An irreversible call without a matching approval files a review row and throws
+ * APPROVAL_REQUIRED with its id; the same call made after approval runs exactly once.
+ *
+ * @example
+ * const { result } = await callTool(deps, token, 'fs.read', { path: 'notes.txt' });
+ */
+export async function callTool(
+  deps: SyscallDeps,
+  token: string,
+  toolName: string,
+  args: unknown,
+): Promise<ToolCallOutcome> {
+  const claims = await verifyCaller(deps, token, 'call_tool');
+  const call = await checkCall(deps, claims, toolName, args);
+  let started: Started | Paused;
+  try {
+    started = await startCall(deps, call, toolName);
+  } catch (error) {
+    if (!isAosError(error, 'ACTOR_NOT_ALIVE')) throw error;
+    throw await recordRefusal(
+      deps,
+      { sessionId: claims.sid, actorId: claims.sub, principal: null, type: 'CAPABILITY_DENIED' },
+      error,
+      { operation: 'call_tool', tool: toolName },
+    );
+  }
+  if (started.kind === 'approval_required') {
+    throw new AosError(
+      'APPROVAL_REQUIRED',
+      `${toolName} is irreversible and needs a human approval for exactly these arguments: approval ${started.approvalId} is pending (aosiq approvals show ${started.approvalId}); call again with the same arguments once it is approved`,
+      { approvalId: started.approvalId, tool: toolName, argsHash: call.argsHash, created: started.created },
+    );
+  }
+  const callId = `${claims.sid}:${started.seq}`;
+  return {
+    callId,
+    approvalId: started.approvalId,
+    result: await dispatch(deps, call, toolName, started, callId),
+  };
+}
+
+/** Runs the tool with no handle on anything but plain data and an abort signal, then records the outcome. */
+async function dispatch(
+  deps: SyscallDeps,
+  call: CheckedCall,
+  toolName: string,
+  started: Started,
+  callId: string,
+): Promise<ToolResult> {
+  const { claims } = call;
+  const tool = deps.tools.get(toolName);
+  const context = createToolContext({
+    signal: AbortSignal.timeout(deps.toolTimeoutMs),
+    idempotencyKey: callId,
+    actorId: claims.sub,
+    sessionId: claims.sid,
+  });
+  const began = performance.now();
+  let result: ToolResult;
+  try {
+    result = (await tool.run(call.parsedArgs, context)) as ToolResult;
+  } catch (error) {
+    const failure = isAosError(error)
+      ? error
+      : new AosError(
+          'TOOL_FAILED',
+          `${toolName} failed: ${(error as Error)?.message ?? String(error)}`,
+          { tool: toolName },
+          { cause: error },
+        );
+    await recordOutcome(deps, claims, started, 'TOOL_CALL_FAILED', {
+      tool: toolName,
+      call_id: callId,
+      duration_ms: Math.round(performance.now() - began),
+      code: failure.code,
+      error: failure.message,
+    });
+    throw failure;
+  }
+  const canonical = canonicalJson(result ?? null, 'result');
+  await recordOutcome(deps, claims, started, 'TOOL_CALL_COMPLETED', {
+    tool: toolName,
+    call_id: callId,
+    duration_ms: Math.round(performance.now() - began),
+    result_sha256: createHash('sha256').update(canonical).digest('hex'),
+    result_bytes: Buffer.byteLength(canonical),
+  });
+  return result ?? null;
+}
+
+async function recordOutcome(
+  deps: SyscallDeps,
+  claims: CapabilityClaims,
+  started: Started,
+  type: 'TOOL_CALL_COMPLETED' | 'TOOL_CALL_FAILED',
+  payload: { [key: string]: JsonValue },
+): Promise<void> {
+  await deps.db.transaction((tx) =>
+    appendAuditEvents(tx, deps.clock, [
+      { sessionId: claims.sid, type, actorId: claims.sub, principal: started.principal, payload },
+    ]),
+  );
+}

@@ -1,0 +1,39 @@
+import type { Grant } from '../security/capability/index.js';
+import { callTool, type ToolCallOutcome } from './call-tool.js';
+import { kill } from './kill.js';
+import type { SyscallDeps } from './ports.js';
+import { type SpawnOutcome, type SpawnRequest, spawn } from './spawn.js';
+
+export type { ToolCallOutcome } from './call-tool.js';
+export type { ActorClass, SyscallDeps, TokenPort, ToolPort } from './ports.js';
+export type { SpawnOutcome, SpawnRequest } from './spawn.js';
+
+/**
+ * The single policy boundary. Every operation of every actor enters here; nothing reaches a
+ * tool, the actor table or the audit chain any other way.
+ *
+ * @example
+ * const syscall = new Syscall(deps);
+ * const { token } = await syscall.spawn({ className: 'reviewer', grants: [{ tool: 'fs.read' }] });
+ * await syscall.callTool(token, 'fs.read', { path: 'README.md' });
+ */
+export class Syscall {
+  constructor(private readonly deps: SyscallDeps) {}
+
+  spawn(request: SpawnRequest): Promise<SpawnOutcome> {
+    return spawn(this.deps, request);
+  }
+
+  callTool(token: string, tool: string, args: unknown): Promise<ToolCallOutcome> {
+    return callTool(this.deps, token, tool, args);
+  }
+
+  kill(actorId: string, principal: string, reason: string): Promise<string[]> {
+    return kill(this.deps, { actorId, principal, reason });
+  }
+
+  /** Spawns a child of the actor holding `parentToken`; grants narrow, never widen. */
+  spawnChild(parentToken: string, className: string, grants: Grant[]): Promise<SpawnOutcome> {
+    return spawn(this.deps, { parentToken, className, grants });
+  }
+}

@@ -1,0 +1,41 @@
+import type { Clock } from '../clock.js';
+import type { JsonValue } from '../security/canonical/index.js';
+import type { CapabilityClaims, Grant, MintClaims } from '../security/capability/index.js';
+import type { Db } from '../store/db.js';
+import type { ToolDefinition } from '../tools/index.js';
+
+/** An actor class as the syscall needs it (from aosiq.yaml's actor_classes). */
+export interface ActorClass {
+  name: string;
+  kind: 'agent' | 'job' | 'script';
+  capabilities: Grant[];
+  tokenTtlSeconds: number;
+}
+
+/** What the syscall asks of the token layer. */
+export interface TokenPort {
+  mint(claims: MintClaims): Promise<{ token: string; claims: CapabilityClaims }>;
+  verify(token: string): Promise<CapabilityClaims>;
+}
+
+/** What the syscall asks of the tool registry. */
+export interface ToolPort {
+  get(name: string): ToolDefinition;
+  parseArgs(name: string, args: unknown): unknown;
+}
+
+export interface SyscallDeps {
+  db: Db;
+  clock: Clock;
+  tokens: TokenPort;
+  tools: ToolPort;
+  classes: ReadonlyMap<string, ActorClass>;
+  /** The authority of the local operator: top-level spawns are clamped to it. */
+  operator: { name: string; grants: Grant[] };
+  maxDelegationDepth: number;
+  maxArgsBytes: number;
+  /** How long one tool call may run before it is aborted. */
+  toolTimeoutMs: number;
+}
+
+export type ToolResult = JsonValue;

@@ -1,0 +1,165 @@
+import { appendAuditEvents, lockSession } from '../audit/index.js';
+import { AosError, isAosError } from '../errors.js';
+import { newId } from '../kernel/actor.js';
+import type { JsonValue } from '../security/canonical/index.js';
+import {
+  type CapabilityClaims,
+  clampToAuthority,
+  type DelegationResult,
+  delegate,
+  type Grant,
+} from '../security/capability/index.js';
+import { requireLiveActor, verifyCaller } from './caller.js';
+import type { ActorClass, SyscallDeps } from './ports.js';
+import { recordRefusal } from './record.js';
+
+export interface SpawnRequest {
+  className: string;
+  grants: Grant[];
+  /** The parent's capability token; without one, the spawn is top-level and clamped to the operator's authority. */
+  parentToken?: string | undefined;
+  /** Who asks: the operator (top-level) or the parent's principal is recorded when absent. */
+  principal?: string | undefined;
+}
+
+export interface SpawnOutcome {
+  actorId: string;
+  sessionId: string;
+  token: string;
+  grants: Grant[];
+  dropped: { grant: Grant; reason: string }[];
+  expiresAt: Date;
+  depth: number;
+}
+
+function actorClass(deps: SyscallDeps, name: string): ActorClass {
+  const found = deps.classes.get(name);
+  if (!found) {
+    const known = [...deps.classes.keys()].join(', ') || '(none configured)';
+    throw new AosError(
+      'INVALID_INPUT',
+      `class: no actor class named "${name}" in aosiq.yaml; known classes: ${known}`,
+      {
+        field: 'class',
+        value: name,
+      },
+    );
+  }
+  return found;
+}
+
+/**
+ * The spawn syscall. A child's grants are the intersection of its parent's grants, its class
+ * template and its request; a top-level actor's are clamped the same way to the operator's
+ * authority. An empty intersection raises INSUFFICIENT_AUTHORITY before any actor row exists,
+ * and the refusal is recorded. The new actor, its token's jti and ACTOR_SPAWNED commit together.
+ *
+ * @example
+ * const child = await spawn(deps, { parentToken, className: 'reviewer', grants: [{ tool: 'fs.read' }] });
+ */
+export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<SpawnOutcome> {
+  const now = deps.clock.now();
+  let parent: CapabilityClaims | null = null;
+  if (request.parentToken !== undefined) parent = await verifyCaller(deps, request.parentToken, 'spawn');
+  const sessionId = parent?.sid ?? newId('ses');
+  const refusalSite = {
+    sessionId: parent?.sid ?? null,
+    actorId: parent?.sub ?? null,
+    principal: request.principal ?? deps.operator.name,
+    type: 'CAPABILITY_DENIED' as const,
+  };
+  let cls: ActorClass;
+  let delegated: DelegationResult;
+  try {
+    cls = actorClass(deps, request.className);
+    const narrowing = {
+      template: cls.capabilities,
+      templateName: cls.name,
+      request: request.grants,
+      ttlSeconds: cls.tokenTtlSeconds,
+      now,
+    };
+    delegated = parent
+      ? delegate({ ...narrowing, parent, maxDepth: deps.maxDelegationDepth })
+      : clampToAuthority({
+          ...narrowing,
+          authority: deps.operator.grants,
+          authorityName: `operator ${deps.operator.name}`,
+        });
+  } catch (error) {
+    if (!isAosError(error)) throw error;
+    throw await recordRefusal(deps, refusalSite, error, {
+      operation: 'spawn',
+      class: request.className,
+      requested: request.grants as unknown as JsonValue,
+    });
+  }
+  const actorId = newId('act');
+  const jti = newId('jti');
+  const { token } = await deps.tokens.mint({
+    sub: actorId,
+    jti,
+    exp: delegated.exp,
+    sid: sessionId,
+    cls: cls.name,
+    grants: delegated.grants,
+    ...(parent ? { pjti: parent.jti } : {}),
+    depth: delegated.depth,
+  });
+  try {
+    await deps.db.transaction(async (tx) => {
+      // The session lock first: it serialises this spawn with a concurrent kill of the parent.
+      await lockSession(tx, sessionId);
+      const principal = parent
+        ? (await requireLiveActor(tx, parent)).principal
+        : (request.principal ?? deps.operator.name);
+      await tx.query(
+        `INSERT INTO actors (id, session_id, class, kind, parent_id, state, token_jti, grants, delegation_depth, token_expires_at, principal)
+         VALUES ($1, $2, $3, $4, $5, 'runnable', $6, $7::jsonb, $8, to_timestamp($9), $10)`,
+        [
+          actorId,
+          sessionId,
+          cls.name,
+          cls.kind,
+          parent?.sub ?? null,
+          jti,
+          JSON.stringify(delegated.grants),
+          delegated.depth,
+          delegated.exp,
+          principal,
+        ],
+      );
+      await appendAuditEvents(tx, deps.clock, [
+        {
+          sessionId,
+          type: 'ACTOR_SPAWNED',
+          actorId,
+          principal,
+          payload: {
+            class: cls.name,
+            kind: cls.kind,
+            parent_id: parent?.sub ?? null,
+            parent_jti: parent?.jti ?? null,
+            jti,
+            depth: delegated.depth,
+            expires_at: new Date(delegated.exp * 1000).toISOString(),
+            grants: delegated.grants as unknown as JsonValue,
+            dropped: delegated.dropped as unknown as JsonValue,
+          },
+        },
+      ]);
+    });
+  } catch (error) {
+    if (!isAosError(error, 'ACTOR_NOT_ALIVE')) throw error;
+    throw await recordRefusal(deps, refusalSite, error, { operation: 'spawn', class: cls.name });
+  }
+  return {
+    actorId,
+    sessionId,
+    token,
+    grants: delegated.grants,
+    dropped: delegated.dropped,
+    expiresAt: new Date(delegated.exp * 1000),
+    depth: delegated.depth,
+  };
+}
