@@ -9,7 +9,7 @@ import { APPROVAL_COLUMNS, type ApprovalRow, type BlastRadius } from './approval
 export interface ProposedCall {
   sessionId: string;
   actorId: string;
-  principal: string;
+  principal: string | null;
   tool: string;
   args: JsonValue;
   argsHash: string;
@@ -92,7 +92,7 @@ export async function requestApproval(
 export async function consumeApproval(
   tx: Queryable,
   clock: Clock,
-  match: { sessionId: string; actorId: string; tool: string; argsHash: string; principal: string },
+  match: { sessionId: string; actorId: string; tool: string; argsHash: string; principal: string | null },
 ): Promise<ApprovalRow | null> {
   // The row lock makes a second consumer wait, then re-check status = 'approved' and match nothing.
   const consumed = await tx.query<ApprovalRow>(

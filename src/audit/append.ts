@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { Queryable } from '../store/db.js';
+import { AosError } from '../errors.js';
+import type { Db, Queryable } from '../store/db.js';
 import { type AuditEventInput, GENESIS_HASH } from './event.js';
 import { chainHash } from './hash.js';
 
@@ -11,66 +12,194 @@ export async function lockSession(tx: Queryable, sessionId: string): Promise<voi
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [sessionId]);
 }
 
+export interface Appended {
+  sessionId: string;
+  chainSeq: number;
+  hash: string;
+}
+
+/** Refuses the event's row unless this actor is alive and still holds this token. */
+export interface LiveActorGuard {
+  actorId: string;
+  jti: string;
+}
+
+interface Pending {
+  event: AuditEventInput;
+  at: string;
+  guard: LiveActorGuard | undefined;
+  attempts: number;
+  resolve(appended: Appended): void;
+  reject(error: Error): void;
+}
+
+type Status = 'appended' | 'stale_head' | 'skipped' | 'actor_not_alive';
+
+// The last head this process saw per session. Only a guess: the database checks it under the
+// session lock and answers with the real head when it is stale (another process wrote, or a
+// transaction rolled back), so a wrong guess costs a retry, never a fork.
+const heads = new Map<string, { seq: number; hash: string }>();
+const MAX_CACHED_HEADS = 50_000;
+const MAX_ATTEMPTS = 5;
+const MAX_BATCH = 256;
+
+/** Writes one batch in one statement; settles what is final and returns what must be retried. */
+async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
+  const local = new Map<string, { seq: number; hash: string }>();
+  const rows = batch.map((pending) => {
+    const { event } = pending;
+    const head = local.get(event.sessionId) ?? heads.get(event.sessionId) ?? { seq: 0, hash: GENESIS_HASH };
+    const stored = {
+      session_id: event.sessionId,
+      chain_seq: head.seq + 1,
+      type: event.type,
+      actor_id: event.actorId,
+      principal: event.principal,
+      payload: event.payload,
+      at: pending.at,
+    };
+    const hash = chainHash(head.hash, stored);
+    local.set(event.sessionId, { seq: stored.chain_seq, hash });
+    return {
+      session: event.sessionId,
+      seq: stored.chain_seq,
+      prev: head.hash,
+      hash,
+      type: event.type,
+      actor: event.actorId,
+      principal: event.principal,
+      payload: event.payload,
+      at: pending.at,
+      live_actor: pending.guard?.actorId ?? null,
+      live_jti: pending.guard?.jti ?? null,
+    };
+  });
+  const result = await q.query<{
+    idx: number;
+    status: Status;
+    head_seq: number;
+    head_hash: string;
+    actor_state: string | null;
+  }>('SELECT * FROM aos_append_events($1::jsonb)', [JSON.stringify(rows)]);
+  if (heads.size >= MAX_CACHED_HEADS) heads.clear();
+  const retry: Pending[] = [];
+  for (const outcome of result.rows) {
+    const pending = batch[outcome.idx]!;
+    const row = rows[outcome.idx]!;
+    if (outcome.status === 'appended') {
+      heads.set(row.session, { seq: row.seq, hash: row.hash });
+      pending.resolve({ sessionId: row.session, chainSeq: row.seq, hash: row.hash });
+      continue;
+    }
+    if (outcome.status !== 'skipped')
+      heads.set(row.session, { seq: Number(outcome.head_seq), hash: outcome.head_hash });
+    if (outcome.status === 'actor_not_alive') {
+      const actorId = pending.guard?.actorId;
+      pending.reject(
+        new AosError(
+          'ACTOR_NOT_ALIVE',
+          outcome.actor_state === null
+            ? `the token names actor ${actorId}, which does not exist`
+            : `actor ${actorId} is ${outcome.actor_state} or holds a newer token; this token no longer authorises anything`,
+          { actorId, state: outcome.actor_state },
+        ),
+      );
+    } else if (outcome.status === 'stale_head' && ++pending.attempts >= MAX_ATTEMPTS) {
+      pending.reject(
+        new AosError('CONFLICT', `could not append to session ${row.session}: its chain head kept moving`, {
+          sessionId: row.session,
+        }),
+      );
+    } else {
+      retry.push(pending);
+    }
+  }
+  return retry;
+}
+
+function pendingFor(clock: Clock, event: AuditEventInput, guard: LiveActorGuard | undefined) {
+  let settle!: Pick<Pending, 'resolve' | 'reject'>;
+  const promise = new Promise<Appended>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  const pending: Pending = { event, at: clock.now().toISOString(), guard, attempts: 0, ...settle };
+  return { pending, promise };
+}
+
 /**
- * Appends events to their sessions' chains inside the caller's transaction, so each event
- * commits or rolls back with the state change it records. Sessions are locked in sorted order
- * so two transactions touching the same sessions cannot deadlock.
+ * Appends events in order inside the caller's transaction, so each commits or rolls back with
+ * the state change it records.
  *
  * @example
- * await db.transaction((tx) => appendAuditEvents(tx, clock, [{ sessionId, type: 'ACTOR_SPAWNED', ... }]));
+ * await db.transaction((tx) => appendAuditEvents(tx, clock, [spawned]));
  */
 export async function appendAuditEvents(
   tx: Queryable,
   clock: Clock,
   events: readonly AuditEventInput[],
-): Promise<{ sessionId: string; chainSeq: number; hash: string }[]> {
-  const sessions = [...new Set(events.map((event) => event.sessionId))].sort();
-  for (const session of sessions) await lockSession(tx, session);
-  const heads = await tx.query<{ session_id: string; chain_seq: number; hash: string }>(
-    `SELECT DISTINCT ON (session_id) session_id, chain_seq, hash FROM audit_events
-      WHERE session_id = ANY($1::text[]) ORDER BY session_id, chain_seq DESC`,
-    [sessions],
-  );
-  const head = new Map(sessions.map((session) => [session, { seq: 0, hash: GENESIS_HASH }]));
-  for (const row of heads.rows) head.set(row.session_id, { seq: Number(row.chain_seq), hash: row.hash });
+): Promise<Appended[]> {
+  const entries = events.map((event) => pendingFor(clock, event, undefined));
+  // Attach the handlers now: an entry may be rejected while later batches are still written.
+  const all = Promise.all(entries.map((entry) => entry.promise));
+  all.catch(() => {});
+  let batch = entries.map((entry) => entry.pending);
+  while (batch.length > 0) batch = await submit(tx, batch);
+  return all;
+}
 
-  const at = clock.now().toISOString();
-  const rows: unknown[] = [];
-  const written: { sessionId: string; chainSeq: number; hash: string }[] = [];
-  for (const event of events) {
-    const previous = head.get(event.sessionId)!;
-    const stored = {
-      session_id: event.sessionId,
-      chain_seq: previous.seq + 1,
-      type: event.type,
-      actor_id: event.actorId,
-      principal: event.principal,
-      payload: event.payload,
-      at,
-    };
-    const hash = chainHash(previous.hash, stored);
-    rows.push(
-      stored.session_id,
-      stored.chain_seq,
-      previous.hash,
-      hash,
-      stored.type,
-      stored.actor_id,
-      stored.principal,
-      JSON.stringify(stored.payload),
-      at,
-    );
-    head.set(event.sessionId, { seq: stored.chain_seq, hash });
-    written.push({ sessionId: event.sessionId, chainSeq: stored.chain_seq, hash });
+/**
+ * Group commit: events recorded in a transaction of their own, queued while a write is in
+ * flight and then written together, so many sessions share one commit.
+ */
+class GroupCommitter {
+  private queue: Pending[] = [];
+  private flushing = false;
+
+  constructor(private readonly db: Db) {}
+
+  add(pending: Pending): void {
+    this.queue.push(pending);
+    if (!this.flushing) void this.flush();
   }
-  const placeholders = events.map((_, i) => {
-    const base = i * 9;
-    return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6}, $${base + 7}, $${base + 8}::jsonb, $${base + 9})`;
-  });
-  await tx.query(
-    `INSERT INTO audit_events (session_id, chain_seq, prev_hash, hash, type, actor_id, principal, payload, at)
-     VALUES ${placeholders.join(', ')}`,
-    rows,
-  );
-  return written;
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        // Retries go first so each session's events keep their order.
+        this.queue.unshift(...(await submit(this.db, batch)));
+      } catch (error) {
+        for (const pending of batch) pending.reject(error as Error);
+      }
+    }
+    this.flushing = false;
+  }
+}
+
+const committers = new WeakMap<Db, GroupCommitter>();
+
+/**
+ * Records one event in a transaction of its own, sharing the commit with whatever other events
+ * are being recorded at that moment. With a guard, nothing is written and ACTOR_NOT_ALIVE is
+ * thrown when the actor was killed (or its token replaced) before the session lock was granted.
+ * Resolves only once the event is durable.
+ *
+ * @example
+ * await recordAuditEvent(db, clock, { sessionId, type: 'TOOL_CALL_COMPLETED', actorId, principal, payload });
+ */
+export function recordAuditEvent(
+  db: Db,
+  clock: Clock,
+  event: AuditEventInput,
+  guard?: LiveActorGuard,
+): Promise<Appended> {
+  let committer = committers.get(db);
+  if (!committer) {
+    committer = new GroupCommitter(db);
+    committers.set(db, committer);
+  }
+  const { pending, promise } = pendingFor(clock, event, guard);
+  committer.add(pending);
+  return promise;
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../../test/support/stores.js';
 import { manualClock } from '../clock.js';
-import { appendAuditEvents } from './append.js';
+import { isAosError } from '../errors.js';
+import { appendAuditEvents, recordAuditEvent } from './append.js';
 import { type AuditEvent, GENESIS_HASH } from './event.js';
 import { chainHash } from './hash.js';
 import { ChainVerifier, verifyStoredChains } from './verify.js';
@@ -106,6 +107,37 @@ describeEachStore('audit chain', (store) => {
     expect(rehashed.firstBreak?.reason).toMatch(/prev_hash/);
   });
 
+  it('recovers from a stale chain head left by a rolled-back transaction', async () => {
+    const { db } = store();
+    await recordAuditEvent(db, clock, event('ses_heal', 0));
+    // The rolled-back append leaves this process believing the head is at chain_seq 2.
+    await db
+      .transaction(async (tx) => {
+        await appendAuditEvents(tx, clock, [event('ses_heal', 1)]);
+        throw new Error('abort');
+      })
+      .catch(() => undefined);
+    const [second, third] = await Promise.all([
+      recordAuditEvent(db, clock, event('ses_heal', 2)),
+      recordAuditEvent(db, clock, event('ses_heal', 3)),
+    ]);
+    expect([second.chainSeq, third.chainSeq]).toEqual([2, 3]);
+    expect(await verifyStoredChains(db, { sessionId: 'ses_heal' })).toMatchObject({ ok: true, events: 3 });
+  });
+
+  it('writes nothing for a guarded event whose actor does not exist', async () => {
+    const { db } = store();
+    const error = await recordAuditEvent(db, clock, event('ses_guard', 0), {
+      actorId: 'act_ghost',
+      jti: 'j',
+    }).catch((e: unknown) => e);
+    expect(isAosError(error, 'ACTOR_NOT_ALIVE')).toBe(true);
+    const count = await db.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM audit_events WHERE session_id = 'ses_guard'",
+    );
+    expect(count.rows[0]?.n).toBe(0);
+  });
+
   it('reports a session with no events as a failure rather than a pass', async () => {
     const report = await verifyStoredChains(store().db, { sessionId: 'ses_nothing' });
     expect(report.ok).toBe(false);
@@ -131,8 +163,12 @@ describeEachStore('audit chain', (store) => {
     );
     expect(counts.rows).toHaveLength(64);
     for (const row of counts.rows) expect(row).toMatchObject({ n: perWriter * 2, max: perWriter * 2 });
-    const report = await verifyStoredChains(db);
-    expect(report.ok).toBe(true);
+    for (const session of sessions) {
+      expect(await verifyStoredChains(db, { sessionId: session })).toMatchObject({
+        ok: true,
+        events: perWriter * 2,
+      });
+    }
   });
 });
 

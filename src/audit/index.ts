@@ -1,4 +1,10 @@
-export { appendAuditEvents, lockSession } from './append.js';
+export {
+  type Appended,
+  appendAuditEvents,
+  type LiveActorGuard,
+  lockSession,
+  recordAuditEvent,
+} from './append.js';
 export * from './event.js';
 export { chainHash, hashedEvent } from './hash.js';
 export { listAuditEvents } from './list-events.js';

@@ -15,7 +15,7 @@ import type { ActorState } from './actor.js';
 export async function transitionActor(
   tx: Queryable,
   clock: Clock,
-  change: { actorId: string; to: ActorState; principal: string; reason: string },
+  change: { actorId: string; to: ActorState; principal: string | null; reason: string },
 ): Promise<{ from: ActorState; to: ActorState; sessionId: string }> {
   // Lock the row first so the "from" state we record is the one we actually moved from, even
   // when another transaction changed it a moment ago.

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { AosError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './db.js';
@@ -13,13 +14,26 @@ const types = {
   },
 };
 
+// Every parameterised query runs as a named prepared statement: the server parses and plans it
+// once per connection instead of on every call. Our SQL texts are a small fixed set.
+const statementNames = new Map<string, string>();
+
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    name = `aos_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
     async exec(sql: string) {
       await client.query(sql);
     },
     async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
-      const result = await client.query(sql, params as unknown[]);
+      const result = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
   };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { consumeApproval, requestApproval } from '../approvals/index.js';
-import { appendAuditEvents, lockSession } from '../audit/index.js';
+import { appendAuditEvents, lockSession, recordAuditEvent } from '../audit/index.js';
 import { redactSecrets } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
 import { canonicalJson, type JsonValue, sha256Hex } from '../security/canonical/index.js';
@@ -31,6 +31,7 @@ async function checkCall(
   claims: CapabilityClaims,
   tool: string,
   args: unknown,
+  principal: string | null,
 ): Promise<CheckedCall> {
   try {
     deps.tools.get(tool);
@@ -65,61 +66,84 @@ async function checkCall(
     if (!isAosError(error)) throw error;
     throw await recordRefusal(
       deps,
-      { sessionId: claims.sid, actorId: claims.sub, principal: null, type: 'CAPABILITY_DENIED' },
+      { sessionId: claims.sid, actorId: claims.sub, principal, type: 'CAPABILITY_DENIED' },
       error,
       { operation: 'call_tool', tool },
     );
   }
 }
 
-type Started = { kind: 'started'; seq: number; approvalId: string | null; principal: string };
+type Started = { kind: 'started'; seq: number; approvalId: string | null };
 type Paused = { kind: 'approval_required'; approvalId: string; created: boolean };
 
-/** Guards 3 and 4 and the first record, in one transaction under the session lock. */
-async function startCall(deps: SyscallDeps, call: CheckedCall, toolName: string): Promise<Started | Paused> {
+function startedEvent(
+  call: CheckedCall,
+  toolName: string,
+  reversible: boolean,
+  approvalId: string | null,
+  principal: string | null,
+) {
+  return {
+    sessionId: call.claims.sid,
+    type: 'TOOL_CALL_STARTED' as const,
+    actorId: call.claims.sub,
+    principal,
+    payload: {
+      tool: toolName,
+      args: redactSecrets(call.args),
+      args_hash: call.argsHash,
+      reversible,
+      approval_id: approvalId,
+      grant: call.grant,
+    },
+  };
+}
+
+/**
+ * Guards 3 and 4 and the first record. A reversible call needs no approval, so the liveness
+ * check and TOOL_CALL_STARTED are one guarded append. An irreversible one consumes or files its
+ * approval in the same transaction as that record, under the session lock.
+ */
+async function startCall(
+  deps: SyscallDeps,
+  call: CheckedCall,
+  toolName: string,
+  principal: string | null,
+): Promise<Started | Paused> {
   const { claims } = call;
   const tool = deps.tools.get(toolName);
+  if (tool.reversible) {
+    const event = startedEvent(call, toolName, true, null, principal);
+    const written = await recordAuditEvent(deps.db, deps.clock, event, {
+      actorId: claims.sub,
+      jti: claims.jti,
+    });
+    return { kind: 'started', seq: written.chainSeq, approvalId: null };
+  }
   return deps.db.transaction(async (tx) => {
     await lockSession(tx, claims.sid);
-    const actor = await requireLiveActor(tx, claims);
-    let approvalId: string | null = null;
-    if (!tool.reversible) {
-      const match = {
-        sessionId: claims.sid,
-        actorId: claims.sub,
-        tool: toolName,
-        argsHash: call.argsHash,
-        principal: actor.principal,
-      };
-      const approval = await consumeApproval(tx, deps.clock, match);
-      if (!approval) {
-        const filed = await requestApproval(tx, deps.clock, {
-          ...match,
-          args: call.args,
-          blastRadius: tool.blastRadius,
-          grant: call.grant,
-        });
-        return { kind: 'approval_required', approvalId: filed.approval.id, created: filed.created };
-      }
-      approvalId = approval.id;
+    await requireLiveActor(tx, claims);
+    const match = {
+      sessionId: claims.sid,
+      actorId: claims.sub,
+      tool: toolName,
+      argsHash: call.argsHash,
+      principal,
+    };
+    const approval = await consumeApproval(tx, deps.clock, match);
+    if (!approval) {
+      const filed = await requestApproval(tx, deps.clock, {
+        ...match,
+        args: call.args,
+        blastRadius: tool.blastRadius,
+        grant: call.grant,
+      });
+      return { kind: 'approval_required', approvalId: filed.approval.id, created: filed.created };
     }
     const [written] = await appendAuditEvents(tx, deps.clock, [
-      {
-        sessionId: claims.sid,
-        type: 'TOOL_CALL_STARTED',
-        actorId: claims.sub,
-        principal: actor.principal,
-        payload: {
-          tool: toolName,
-          args: redactSecrets(call.args),
-          args_hash: call.argsHash,
-          reversible: tool.reversible,
-          approval_id: approvalId,
-          grant: call.grant,
-        },
-      },
+      startedEvent(call, toolName, false, approval.id, principal),
     ]);
-    return { kind: 'started', seq: written!.chainSeq, approvalId, principal: actor.principal };
+    return { kind: 'started', seq: written!.chainSeq, approvalId: approval.id };
   });
 }
 
@@ -128,26 +152,29 @@ async function startCall(deps: SyscallDeps, call: CheckedCall, toolName: string)
  * record TOOL_CALL_STARTED → dispatch → record TOOL_CALL_COMPLETED or TOOL_CALL_FAILED.
  * An irreversible call without a matching approval files a review row and throws
  * APPROVAL_REQUIRED with its id; the same call made after approval runs exactly once.
+ * `principal` is whoever presented the token (the CLI's operator, an API key's name), recorded
+ * on every row the call writes.
  *
  * @example
- * const { result } = await callTool(deps, token, 'fs.read', { path: 'notes.txt' });
+ * const { result } = await callTool(deps, token, 'fs.read', { path: 'notes.txt' }, 'alice');
  */
 export async function callTool(
   deps: SyscallDeps,
   token: string,
   toolName: string,
   args: unknown,
+  principal: string | null = null,
 ): Promise<ToolCallOutcome> {
   const claims = await verifyCaller(deps, token, 'call_tool');
-  const call = await checkCall(deps, claims, toolName, args);
+  const call = await checkCall(deps, claims, toolName, args, principal);
   let started: Started | Paused;
   try {
-    started = await startCall(deps, call, toolName);
+    started = await startCall(deps, call, toolName, principal);
   } catch (error) {
     if (!isAosError(error, 'ACTOR_NOT_ALIVE')) throw error;
     throw await recordRefusal(
       deps,
-      { sessionId: claims.sid, actorId: claims.sub, principal: null, type: 'CAPABILITY_DENIED' },
+      { sessionId: claims.sid, actorId: claims.sub, principal, type: 'CAPABILITY_DENIED' },
       error,
       { operation: 'call_tool', tool: toolName },
     );
@@ -163,7 +190,7 @@ export async function callTool(
   return {
     callId,
     approvalId: started.approvalId,
-    result: await dispatch(deps, call, toolName, started, callId),
+    result: await dispatch(deps, call, toolName, principal, callId),
   };
 }
 
@@ -172,7 +199,7 @@ async function dispatch(
   deps: SyscallDeps,
   call: CheckedCall,
   toolName: string,
-  started: Started,
+  principal: string | null,
   callId: string,
 ): Promise<ToolResult> {
   const { claims } = call;
@@ -196,7 +223,7 @@ async function dispatch(
           { tool: toolName },
           { cause: error },
         );
-    await recordOutcome(deps, claims, started, 'TOOL_CALL_FAILED', {
+    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', {
       tool: toolName,
       call_id: callId,
       duration_ms: Math.round(performance.now() - began),
@@ -206,7 +233,7 @@ async function dispatch(
     throw failure;
   }
   const canonical = canonicalJson(result ?? null, 'result');
-  await recordOutcome(deps, claims, started, 'TOOL_CALL_COMPLETED', {
+  await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', {
     tool: toolName,
     call_id: callId,
     duration_ms: Math.round(performance.now() - began),
@@ -219,13 +246,15 @@ async function dispatch(
 async function recordOutcome(
   deps: SyscallDeps,
   claims: CapabilityClaims,
-  started: Started,
+  principal: string | null,
   type: 'TOOL_CALL_COMPLETED' | 'TOOL_CALL_FAILED',
   payload: { [key: string]: JsonValue },
 ): Promise<void> {
-  await deps.db.transaction((tx) =>
-    appendAuditEvents(tx, deps.clock, [
-      { sessionId: claims.sid, type, actorId: claims.sub, principal: started.principal, payload },
-    ]),
-  );
+  await recordAuditEvent(deps.db, deps.clock, {
+    sessionId: claims.sid,
+    type,
+    actorId: claims.sub,
+    principal,
+    payload,
+  });
 }

@@ -24,8 +24,13 @@ export class Syscall {
     return spawn(this.deps, request);
   }
 
-  callTool(token: string, tool: string, args: unknown): Promise<ToolCallOutcome> {
-    return callTool(this.deps, token, tool, args);
+  callTool(
+    token: string,
+    tool: string,
+    args: unknown,
+    principal: string | null = null,
+  ): Promise<ToolCallOutcome> {
+    return callTool(this.deps, token, tool, args, principal);
   }
 
   kill(actorId: string, principal: string, reason: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { type AuditEventInput, appendAuditEvents, SYSTEM_SESSION } from '../audit/index.js';
+import { type AuditEventInput, recordAuditEvent, SYSTEM_SESSION } from '../audit/index.js';
 import type { AosError } from '../errors.js';
 import type { JsonValue } from '../security/canonical/index.js';
 import type { SyscallDeps } from './ports.js';
@@ -21,16 +21,12 @@ export async function recordRefusal(
   error: AosError,
   context: { [key: string]: JsonValue },
 ): Promise<AosError> {
-  await deps.db.transaction((tx) =>
-    appendAuditEvents(tx, deps.clock, [
-      {
-        sessionId: where.sessionId ?? SYSTEM_SESSION,
-        type: where.type,
-        actorId: where.actorId,
-        principal: where.principal,
-        payload: { ...context, code: error.code, reason: error.message },
-      },
-    ]),
-  );
+  await recordAuditEvent(deps.db, deps.clock, {
+    sessionId: where.sessionId ?? SYSTEM_SESSION,
+    type: where.type,
+    actorId: where.actorId,
+    principal: where.principal,
+    payload: { ...context, code: error.code, reason: error.message },
+  });
   return error;
 }

@@ -121,7 +121,7 @@ export function registerActors(program: Command, io: Io, run: Run): void {
           const args = parseStrictJson(text, 'args');
           const token = readToken(options);
           await withRuntime(command, async (runtime, global) => {
-            const outcome = await runtime.syscall.callTool(token, tool, args);
+            const outcome = await runtime.syscall.callTool(token, tool, args, runtime.deps.operator.name);
             emit(io, global.json, outcome, [
               `${tool} completed (call ${outcome.callId}${outcome.approvalId ? `, approval ${outcome.approvalId} consumed` : ''})`,
               JSON.stringify(outcome.result, null, 2),
