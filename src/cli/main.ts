@@ -5,6 +5,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerStart } from './commands/start.js';
+import { registerTools } from './commands/tools.js';
 import type { Run } from './context.js';
 import { type Io, processIo, reportError } from './output.js';
 
@@ -49,6 +50,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerApprovals(program, io, run);
   registerAudit(program, io, run);
   registerKeys(program, io, run);
+  registerTools(program, io, run);
   return program;
 }
 

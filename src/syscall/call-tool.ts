@@ -165,7 +165,7 @@ export async function callTool(
   args: unknown,
   principal: string | null = null,
 ): Promise<ToolCallOutcome> {
-  const claims = await verifyCaller(deps, token, 'call_tool');
+  const claims = await verifyCaller(deps, token, 'call_tool', principal);
   const call = await checkCall(deps, claims, toolName, args, principal);
   let started: Started | Paused;
   try {

@@ -15,6 +15,7 @@ export async function verifyCaller(
   deps: SyscallDeps,
   token: string,
   operation: string,
+  principal: string | null,
 ): Promise<CapabilityClaims> {
   try {
     return await deps.tokens.verify(token);
@@ -26,7 +27,7 @@ export async function verifyCaller(
       {
         sessionId: named ? (error.details.sessionId as string) : null,
         actorId: named ? (error.details.actorId as string) : null,
-        principal: null,
+        principal,
         type: 'AUTH_REJECTED',
       },
       error,

@@ -60,7 +60,8 @@ function actorClass(deps: SyscallDeps, name: string): ActorClass {
 export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<SpawnOutcome> {
   const now = deps.clock.now();
   let parent: CapabilityClaims | null = null;
-  if (request.parentToken !== undefined) parent = await verifyCaller(deps, request.parentToken, 'spawn');
+  if (request.parentToken !== undefined)
+    parent = await verifyCaller(deps, request.parentToken, 'spawn', request.principal ?? null);
   const sessionId = parent?.sid ?? newId('ses');
   const refusalSite = {
     sessionId: parent?.sid ?? null,

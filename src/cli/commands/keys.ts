@@ -2,7 +2,6 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { loadOrCreateKeyStore } from '../../security/capability/index.js';
-import { createToolRegistry } from '../../tools/index.js';
 import { globalOptions, type Run } from '../context.js';
 import { emit, type Io } from '../output.js';
 
@@ -33,26 +32,6 @@ export function registerKeys(program: Command, io: Io, run: Run): void {
         emit(io, global.json, { kid, previousKeysRetireAfterSeconds: maxTtl }, [
           `new signing key ${kid}; previous keys keep verifying for ${maxTtl}s`,
         ]);
-      }),
-    );
-
-  program
-    .command('tools')
-    .description('list the registered tools')
-    .action(
-      run(async (_options: unknown, command: Command) => {
-        const global = globalOptions(command);
-        const registry = await createToolRegistry(loadConfig(global.config));
-        const tools = registry.list();
-        emit(
-          io,
-          global.json,
-          tools,
-          tools.map(
-            (tool) =>
-              `${tool.name.padEnd(24)} ${tool.reversible ? 'reversible  ' : 'IRREVERSIBLE'} ${tool.blastRadius.level.padEnd(8)} ${tool.description}`,
-          ),
-        );
       }),
     );
 }
