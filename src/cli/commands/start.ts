@@ -11,6 +11,14 @@ import { initConfig } from './init.js';
  * migrations), and walks one example actor through the boundary so a new user sees every
  * guard fire: a granted call, a denied call, and an irreversible call waiting for approval.
  */
+/** How the user can run the CLI again: `aosiq` when it is on the PATH, else the script's path. */
+function invokedAs(): string {
+  const script = process.argv[1] ?? 'aosiq';
+  return path.basename(script) === 'aosiq'
+    ? 'aosiq'
+    : `node ${path.relative(process.cwd(), script) || script}`;
+}
+
 export function registerStart(program: Command, io: Io, run: Run): void {
   program
     .command('start')
@@ -73,15 +81,16 @@ export function registerStart(program: Command, io: Io, run: Run): void {
               `  ${'fs.delete tmp/stale.log'.padEnd(24)} → APPROVAL_REQUIRED: approval ${id} is pending`,
             );
             io.out('');
+            const cli = invokedAs();
             io.out('next steps:');
-            io.out(`  aosiq approvals show ${id}       # what exactly would run`);
-            io.out(`  aosiq approvals approve ${id} --reason "stale log"`);
+            io.out(`  ${cli} approvals show ${id}   # what exactly would run`);
+            io.out(`  ${cli} approvals approve ${id} --reason "stale log"`);
             io.out(
-              `  aosiq call fs.delete --args '{"path":"tmp/stale.log"}' --token-file ${tokenFile}   # runs once`,
+              `  ${cli} call fs.delete --args '{"path":"tmp/stale.log"}' --token-file ${tokenFile}   # runs once`,
             );
-            io.out(`  aosiq audit log --session ${janitor.sessionId}   # every step above, hash-chained`);
-            io.out('  aosiq audit verify                # check every chain');
-            io.out('  aosiq --help                      # spawn your own actors and call tools');
+            io.out(`  ${cli} audit log --session ${janitor.sessionId}   # every step above, hash-chained`);
+            io.out(`  ${cli} audit verify   # check every chain`);
+            io.out(`  ${cli} --help   # spawn your own actors and call tools`);
           }
         });
       }),
