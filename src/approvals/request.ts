@@ -1,4 +1,5 @@
 import { appendAuditEvents } from '../audit/index.js';
+import { redactSecrets } from '../audit/redact.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../kernel/actor.js';
 import { transitionActor } from '../kernel/transition.js';
@@ -47,7 +48,8 @@ export async function requestApproval(
       call.sessionId,
       call.actorId,
       call.tool,
-      JSON.stringify(call.args),
+      // Shown to approvers; credentials appear only as digests. The args hash binds the real values.
+      JSON.stringify(redactSecrets(call.args)),
       call.argsHash,
       call.blastRadius.level,
       call.blastRadius.reason,

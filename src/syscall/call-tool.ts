@@ -213,7 +213,12 @@ async function dispatch(
   const began = performance.now();
   let result: ToolResult;
   try {
-    result = (await tool.run(call.parsedArgs, context)) as ToolResult;
+    result = await runWithDeadline(
+      tool.run(call.parsedArgs, context),
+      context.signal,
+      toolName,
+      deps.toolTimeoutMs,
+    );
   } catch (error) {
     const failure = isAosError(error)
       ? error
@@ -241,6 +246,26 @@ async function dispatch(
     result_bytes: Buffer.byteLength(canonical),
   });
   return result ?? null;
+}
+
+/** The tool's result, or TOOL_FAILED once the deadline passes even if the tool ignores its signal. */
+function runWithDeadline(
+  run: Promise<ToolResult>,
+  signal: AbortSignal,
+  toolName: string,
+  timeoutMs: number,
+): Promise<ToolResult> {
+  let onAbort = () => {};
+  const deadline = new Promise<never>((_, reject) => {
+    onAbort = () =>
+      reject(
+        new AosError('TOOL_FAILED', `${toolName} did not finish within ${timeoutMs} ms and was abandoned`, {
+          tool: toolName,
+        }),
+      );
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([run, deadline]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 async function recordOutcome(
