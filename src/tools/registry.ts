@@ -53,7 +53,7 @@ export class ToolRegistry {
     const hint = close.length > 0 ? `; did you mean ${close.map((n) => `"${n}"`).join(', ')}?` : '';
     throw new AosError(
       'UNKNOWN_TOOL',
-      `no tool named "${name}" is registered${hint} (run "aosiq tools list" to see them all)`,
+      `no tool named "${name}" is registered${hint} (run "aosiq tools" to see them all)`,
       { tool: name, suggestions: close },
     );
   }

@@ -1,10 +1,10 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { AosError } from '../../errors.js';
 import { listActors } from '../../kernel/list-actors.js';
 import { parseStrictJson } from '../../security/canonical/index.js';
 import { type Grant, grantSchema } from '../../security/capability/index.js';
 import { type Run, withRuntime } from '../context.js';
+import { assertWritable, readOptionFile, writePrivateFile } from '../files.js';
 import { emit, type Io, parseJsonOption } from '../output.js';
 
 function collect(value: string, previous: string[]): string[] {
@@ -36,7 +36,7 @@ function requestedGrants(options: { grant: string[]; grants?: string }): Grant[]
 }
 
 function readToken(options: { token?: string; tokenFile?: string }): string {
-  if (options.tokenFile) return fs.readFileSync(options.tokenFile, 'utf8').trim();
+  if (options.tokenFile) return readOptionFile('--token-file', options.tokenFile).trim();
   const token = options.token ?? process.env.AOS_TOKEN;
   if (!token) {
     throw new AosError(
@@ -76,14 +76,15 @@ export function registerActors(program: Command, io: Io, run: Run): void {
           options: { grant: string[]; grants?: string; parentTokenFile?: string; tokenOut?: string },
           command: Command,
         ) => {
+          if (options.tokenOut) assertWritable('--token-out', options.tokenOut);
           await withRuntime(command, async (runtime, global) => {
             const cls = runtime.deps.classes.get(className);
             const grants = requestedGrants(options) ?? cls?.capabilities ?? [];
             const parentToken = options.parentTokenFile
-              ? readToken({ tokenFile: options.parentTokenFile })
+              ? readOptionFile('--parent-token-file', options.parentTokenFile).trim()
               : undefined;
             const spawned = await runtime.syscall.spawn({ className, grants, parentToken });
-            if (options.tokenOut) fs.writeFileSync(options.tokenOut, `${spawned.token}\n`, { mode: 0o600 });
+            if (options.tokenOut) writePrivateFile(options.tokenOut, `${spawned.token}\n`);
             const shown = options.tokenOut
               ? { ...spawned, token: `(written to ${options.tokenOut})` }
               : spawned;
@@ -117,7 +118,7 @@ export function registerActors(program: Command, io: Io, run: Run): void {
           options: { args: string; argsFile?: string; token?: string; tokenFile?: string },
           command: Command,
         ) => {
-          const text = options.argsFile ? fs.readFileSync(options.argsFile, 'utf8') : options.args;
+          const text = options.argsFile ? readOptionFile('--args-file', options.argsFile) : options.args;
           const args = parseStrictJson(text, 'args');
           const token = readToken(options);
           await withRuntime(command, async (runtime, global) => {

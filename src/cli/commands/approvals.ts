@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type ApprovalRow, decideApproval, findApproval, listApprovals } from '../../approvals/index.js';
 import { type Run, withRuntime } from '../context.js';
 import { emit, type Io } from '../output.js';
@@ -34,7 +34,14 @@ export function registerApprovals(program: Command, io: Io, run: Run): void {
   approvals
     .command('list')
     .description('list approvals, newest first')
-    .option('--status <status>', 'pending | approved | denied | consumed')
+    .addOption(
+      new Option('--status <status>', 'only this status (default: pending)').choices([
+        'pending',
+        'approved',
+        'denied',
+        'consumed',
+      ]),
+    )
     .option('--all', 'every status (default: pending only)', false)
     .action(
       run(async (options: { status?: string; all: boolean }, command: Command) => {

@@ -21,6 +21,15 @@ export function registerAudit(program: Command, io: Io, run: Run): void {
               : undefined,
           });
           if (interactive) process.stderr.write('\n');
+          if (options.session !== undefined && report.sessions === 0) {
+            throw new AosError(
+              'NOT_FOUND',
+              `no audit events for session ${options.session}; list sessions with \`aosiq audit log\``,
+              {
+                sessionId: options.session,
+              },
+            );
+          }
           if (!report.ok) {
             const bad = report.firstBreak!;
             throw new AosError(

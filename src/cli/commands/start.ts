@@ -1,8 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { listApprovals } from '../../approvals/index.js';
 import { isAosError } from '../../errors.js';
 import { globalOptions, type Run, withRuntime } from '../context.js';
+import { writePrivateFile } from '../files.js';
 import type { Io } from '../output.js';
 import { initConfig } from './init.js';
 
@@ -47,6 +49,17 @@ export function registerStart(program: Command, io: Io, run: Run): void {
             );
             return;
           }
+          const tokenFile = path.join(global.dataDir, 'janitor.token');
+          if (fs.existsSync(tokenFile)) {
+            const pending = await listApprovals(runtime.db, { status: 'pending' });
+            io.out(
+              `the demonstration ran before (its janitor's token is in ${tokenFile}; delete that file to run it again)`,
+            );
+            io.out(
+              `pending approvals: ${pending.length}${pending.length ? ` (${invokedAs()} approvals list)` : ''}`,
+            );
+            return;
+          }
           fs.mkdirSync(`${workspace}/tmp`, { recursive: true });
           fs.writeFileSync(`${workspace}/tmp/stale.log`, 'left over by a previous job\n');
 
@@ -54,8 +67,7 @@ export function registerStart(program: Command, io: Io, run: Run): void {
             className: 'janitor',
             grants: config.actor_classes.janitor.capabilities,
           });
-          const tokenFile = path.join(global.dataDir, 'janitor.token');
-          fs.writeFileSync(tokenFile, `${janitor.token}\n`, { mode: 0o600 });
+          writePrivateFile(tokenFile, `${janitor.token}\n`);
           io.out(
             `spawned janitor ${janitor.actorId} in session ${janitor.sessionId}; its token is in ${tokenFile}`,
           );

@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPglite } from '../../src/store/pglite.js';
+import { exitCodeOf, makeTempDir, parseJson, removeTempDirs, runCli } from './cli-process.js';
+
+const serverUrl = process.env.AOS_TEST_DATABASE_URL;
+
+/** The row the tampering rewrites: the demonstration's first denied call, mid-chain. */
+const TAMPER_SQL = `UPDATE audit_events SET payload = jsonb_set(payload, '{tool}', '"fs.list"')
+  WHERE id = (SELECT id FROM audit_events WHERE type = 'CAPABILITY_DENIED' ORDER BY id LIMIT 1)
+  RETURNING session_id, chain_seq`;
+
+interface Tampered {
+  session_id: string;
+  chain_seq: string | number;
+}
+
+afterAll(removeTempDirs);
+
+/** Runs `start`, checks the log verifies, tampers through `tamper`, and checks verify names the row. */
+async function expectTamperingCaught(
+  store: 'pglite' | 'postgres',
+  env: Record<string, string>,
+  tamper: (dir: string) => Promise<Tampered>,
+): Promise<void> {
+  const dir = makeTempDir();
+  const started = await runCli(dir, ['start'], env);
+  expect(started.code, started.stderr).toBe(0);
+  expect(started.stdout).toContain(`(${store}), applied migrations`);
+
+  const clean = await runCli(dir, ['audit', 'verify', '--json'], env);
+  expect(clean.code, clean.stderr).toBe(0);
+  const report = parseJson<{ ok: boolean; events: number; firstBreak: unknown }>(clean);
+  expect(report.ok).toBe(true);
+  expect(report.firstBreak).toBeNull();
+  expect(report.events).toBeGreaterThan(3);
+
+  const row = await tamper(dir);
+  const broken = await runCli(dir, ['audit', 'verify'], env);
+  expect(broken.code, broken.stderr).toBe(exitCodeOf('AUDIT_CHAIN_BROKEN'));
+  expect(broken.stderr).toContain(
+    `AUDIT_CHAIN_BROKEN: session ${row.session_id}, chain_seq ${row.chain_seq} `,
+  );
+  expect(broken.stderr).toContain('the row was altered');
+}
+
+describe('aosiq audit verify after someone edits the database', () => {
+  it('names the altered row in the embedded database', async () => {
+    await expectTamperingCaught('pglite', {}, async (dir) => {
+      // The CLI has exited, so its lock on the data directory is free.
+      const db = await openPglite(path.join(dir, '.aosiq', 'db'));
+      try {
+        const { rows } = await db.query<Tampered>(TAMPER_SQL);
+        expect(rows).toHaveLength(1);
+        return rows[0] as Tampered;
+      } finally {
+        await db.close();
+      }
+    });
+  }, 120_000);
+
+  describe.skipIf(!serverUrl)('on PostgreSQL (AOS_TEST_DATABASE_URL)', () => {
+    const name = `aosiq_cli_${randomBytes(6).toString('hex')}`;
+    const databaseUrl = (() => {
+      const url = new URL(serverUrl ?? 'postgres://unused');
+      url.pathname = `/${name}`;
+      return url.toString();
+    })();
+
+    async function onServer<T>(connectionString: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+      const client = new pg.Client({ connectionString });
+      await client.connect();
+      try {
+        return await fn(client);
+      } finally {
+        await client.end();
+      }
+    }
+
+    afterAll(async () => {
+      await onServer(serverUrl ?? '', (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    });
+
+    it('names the altered row in a PostgreSQL database', async () => {
+      await onServer(serverUrl ?? '', (admin) => admin.query(`CREATE DATABASE ${name}`));
+      await expectTamperingCaught('postgres', { AOS_DATABASE_URL: databaseUrl }, async () => {
+        const { rows } = await onServer(databaseUrl, (client) => client.query<Tampered>(TAMPER_SQL));
+        expect(rows).toHaveLength(1);
+        return rows[0] as Tampered;
+      });
+    }, 120_000);
+  });
+});
