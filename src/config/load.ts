@@ -147,8 +147,8 @@ function offsetOf(document: Document, problem: ConfigProblem): number {
 }
 
 function keyText(key: unknown): string | undefined {
-  if (key !== null && typeof key === 'object' && 'value' in key) return String(key.value);
-  return key === null || key === undefined ? undefined : String(key);
+  if (key !== null && typeof key === 'object' && 'value' in key) return keyText(key.value);
+  return typeof key === 'string' || typeof key === 'number' || typeof key === 'boolean' ? String(key) : undefined;
 }
 
 function startOf(node: unknown): number | undefined {

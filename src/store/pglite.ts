@@ -7,10 +7,10 @@ import { acquireDirectoryLock } from './lock-file.js';
 
 function wrap(client: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
-    async exec(sql: string) {
+    exec: async (sql: string) => {
       await client.exec(sql);
     },
-    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    query: async <Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
       const result = await client.query<Row>(sql, params as unknown[]);
       // PGlite reports affectedRows = 0 for a SELECT; pg reports the rows returned.
       return { rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };

@@ -8,9 +8,9 @@ const INT8_OID = 20;
 // int8 columns (bigserial ids, sequence numbers) come back as numbers, as they do from PGlite;
 // our counters stay far below 2^53.
 const types = {
-  getTypeParser(oid: number, format?: 'text' | 'binary') {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
     if (oid === INT8_OID) return (value: string) => Number(value);
-    return pg.types.getTypeParser(oid, format);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
   },
 };
 
@@ -29,10 +29,10 @@ function statementName(sql: string): string {
 
 function wrap(client: pg.Pool | pg.PoolClient): Queryable {
   return {
-    async exec(sql: string) {
+    exec: async (sql: string) => {
       await client.query(sql);
     },
-    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+    query: async <Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> => {
       const result = await client.query({ name: statementName(sql), text: sql, values: params as unknown[] });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },

@@ -1,7 +1,6 @@
 import { appendAuditEvents, lockSession } from '../audit/index.js';
 import { AosError, isAosError } from '../errors.js';
 import { newId } from '../kernel/actor.js';
-import type { JsonValue } from '../security/canonical/index.js';
 import {
   type CapabilityClaims,
   clampToAuthority,
@@ -92,7 +91,7 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
     throw await recordRefusal(deps, refusalSite, error, {
       operation: 'spawn',
       class: request.className,
-      requested: request.grants as unknown as JsonValue,
+      requested: request.grants,
     });
   }
   const actorId = newId('act');
@@ -144,8 +143,8 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
             jti,
             depth: delegated.depth,
             expires_at: new Date(delegated.exp * 1000).toISOString(),
-            grants: delegated.grants as unknown as JsonValue,
-            dropped: delegated.dropped as unknown as JsonValue,
+            grants: delegated.grants,
+            dropped: delegated.dropped,
           },
         },
       ]);

@@ -37,7 +37,7 @@ export class ToolRegistry {
         },
       );
     }
-    this.#tools.set(definition.name, Object.freeze({ ...definition }) as ToolDefinition);
+    this.#tools.set(definition.name, Object.freeze({ ...definition }));
   }
 
   /**
@@ -117,9 +117,6 @@ export function describeTool(tool: ToolDefinition): ToolDescriptor {
     description: tool.description,
     reversible: tool.reversible,
     blastRadius: { level: tool.blastRadius.level, reason: tool.blastRadius.reason },
-    inputSchema: z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }) as Record<
-      string,
-      unknown
-    >,
+    inputSchema: z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }),
   };
 }

@@ -19,7 +19,7 @@ describeEachStore('syscall under concurrency', (store) => {
       Array.from({ length: 64 }, () => syscall.callTool(actor.token, 'test.destroy', args)),
     );
     const fulfilled = settled.filter((outcome) => outcome.status === 'fulfilled');
-    const rejected = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    const rejected = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as AosError] : []));
     expect(fulfilled).toHaveLength(1);
     expect(counters.destroy).toBe(1);
     expect(rejected).toHaveLength(63);

@@ -18,7 +18,7 @@ function requestedGrants(options: { grant: string[]; grants?: string }): Grant[]
     const parsed = parseJsonOption('--grants', options.grants);
     if (!Array.isArray(parsed))
       throw new AosError('INVALID_INPUT', '--grants: expected a JSON array of grants');
-    raw.push(...parsed);
+    raw.push(...(parsed as unknown[]));
   }
   if (raw.length === 0) return null;
   return raw.map((grant, index) => {

@@ -84,7 +84,7 @@ describe('assertJsonValue', () => {
   });
 
   it('rejects sparse arrays and arrays with extra properties', () => {
-    // biome-ignore lint/suspicious/noSparseArray: a sparse array is exactly what is tested
+    // eslint-disable-next-line no-sparse-arrays -- a sparse array is exactly what is tested
     expect(rejection({ list: [1, , 3] }).message).toContain('args.list[1] is a hole in a sparse array');
     expect(rejection(new Array(2)).message).toContain('args[0] is a hole');
     const tagged = Object.assign([1], { tag: 'x' });

@@ -84,7 +84,7 @@ function checkArray(array: unknown[], walk: Walk, depth: number): void {
 }
 
 function checkObject(object: object, walk: Walk, depth: number): void {
-  const prototype = Object.getPrototypeOf(object);
+  const prototype: unknown = Object.getPrototypeOf(object);
   if (prototype !== Object.prototype && prototype !== null) {
     fail(walk, `is a ${describeKind(object)}, not a plain object; convert it to plain JSON first`);
   }

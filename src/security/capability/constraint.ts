@@ -82,7 +82,7 @@ export function canonicalText(value: unknown, ancestors: Set<object> = new Set()
       else parts.push(text);
     }
   } else {
-    const prototype = Object.getPrototypeOf(value);
+    const prototype: unknown = Object.getPrototypeOf(value);
     plain = prototype === Object.prototype || prototype === null;
     for (const key of plain ? Object.keys(value).sort() : []) {
       const entry = (value as Record<string, unknown>)[key];
@@ -156,9 +156,9 @@ export function describeValue(value: unknown, limit = 80): string {
   if (value === undefined) return 'nothing';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(value) ?? typeof value;
   } catch {
-    text = String(value);
+    text = Object.prototype.toString.call(value);
   }
   return text.length > limit ? `${text.slice(0, limit - 1)}…` : text;
 }

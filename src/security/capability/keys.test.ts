@@ -119,7 +119,7 @@ describe('loadOrCreateKeyStore (directory)', () => {
     fs.writeFileSync(file, JSON.stringify({ ...record, private_jwk: { ...record.private_jwk, kty: 'EC' } }));
     await expectConfigError(loadOrCreateKeyStore(dir, noEnv), /bad fields: private_jwk\.kty/);
     const error = await loadOrCreateKeyStore(dir, noEnv).catch((caught: Error) => caught);
-    expect(String(error)).not.toContain(record.private_jwk.d);
+    expect(error instanceof Error ? error.message : 'resolved').not.toContain(record.private_jwk.d);
   });
 });
 

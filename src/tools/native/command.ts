@@ -53,7 +53,7 @@ function createCommandTool(name: string, command: CommandConfig): ToolDefinition
   return {
     name: `command.${name}`,
     description: command.description ?? `Runs: ${command.argv.join(' ')}`,
-    input: input as z.ZodType<Record<string, string>>,
+    input: input,
     reversible: false,
     blastRadius: { level: command.blast_radius, reason: command.reason },
     run: (args, context) => execute(name, command, fillArgv(command.argv, args), context),

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolContext, type ToolDefinition } from '../types.js';
@@ -9,7 +9,8 @@ let base: string;
 const received: { method: string; url: string; body: string; header: string | undefined }[] = [];
 
 beforeAll(async () => {
-  server = createServer(async (request, response) => {
+  server = createServer((request, response) => void handle(request, response));
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const body = await readBody(request);
     received.push({
       method: request.method!,
@@ -30,7 +31,7 @@ beforeAll(async () => {
     }
     response.writeHead(201, { 'content-type': 'application/json', 'x-internal': 'hidden' });
     response.end(JSON.stringify({ method: request.method, body }));
-  });
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

@@ -146,8 +146,8 @@ async function readCapped(response: Response, limit: number): Promise<{ text: st
   let size = 0;
   let truncated = false;
   while (true) {
-    const { done, value } = await reader.read();
-    if (done) break;
+    const { done, value } = (await reader.read()) as { done: boolean; value: Uint8Array | undefined };
+    if (done || value === undefined) break;
     const room = limit - size;
     chunks.push(value.subarray(0, room));
     size += Math.min(value.length, room);
