@@ -111,7 +111,7 @@ actor_classes:
           path: [{ prefix: 3 }, { prefx: logs/ }]
 `);
     expect(problems).toEqual([
-      `${file}:6:15: actor_classes.triage.capabilities[0].tool: expected a tool name like "fs.read", a family like "fs.*", or "*", got "FS.Read"`,
+      `${file}:6:15: actor_classes.triage.capabilities[0].tool: a tool pattern is an exact name like "fs.read", a family like "fs.*", or "*", got "FS.Read"`,
       `${file}:9:28: actor_classes.triage.capabilities[1].constraints.path[0].prefix: expected a string, got 3`,
       expect.stringMatching(
         new RegExp(

@@ -51,7 +51,7 @@ export const constraintSchema = z.union([
   z.strictObject({ oneOf: z.array(jsonValueSchema).min(1) }),
   z.strictObject({ prefix: z.string() }),
   z.strictObject({ range: rangeSchema }),
-]);
+], { error: 'expected exactly one of eq, oneOf, prefix or range, e.g. { prefix: "logs/" }' });
 
 export type Constraint = z.infer<typeof constraintSchema>;
 
