@@ -21,7 +21,9 @@ DECLARE
   a_jti text;
   failed text[] := '{}';
 BEGIN
-  FOR s IN SELECT DISTINCT e->>'session' FROM jsonb_array_elements(p_events) e ORDER BY 1 LOOP
+  -- Ordered by the lock key itself, so even two sessions whose keys collide lock in one order.
+  FOR s IN SELECT d.session FROM (SELECT DISTINCT e->>'session' AS session FROM jsonb_array_elements(p_events) e) d
+           ORDER BY hashtextextended(d.session, 0), d.session LOOP
     PERFORM pg_advisory_xact_lock(hashtextextended(s, 0));
   END LOOP;
   FOR ev IN SELECT value FROM jsonb_array_elements(p_events) LOOP

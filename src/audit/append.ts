@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { AosError } from '../errors.js';
 import type { Db, Queryable } from '../store/db.js';
 import { type AuditEventInput, GENESIS_HASH } from './event.js';
+import { canonicalJson } from '../security/canonical/index.js';
 import { chainHash } from './hash.js';
 
 /**
@@ -29,6 +30,8 @@ interface Pending {
   at: string;
   guard: LiveActorGuard | undefined;
   attempts: number;
+  /** Set after a failed batch, so the event is written by itself. */
+  alone?: boolean;
   resolve(appended: Appended): void;
   reject(error: Error): void;
 }
@@ -82,6 +85,9 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
     actor_state: string | null;
   }>('SELECT * FROM aos_append_events($1::jsonb)', [JSON.stringify(rows)]);
   if (heads.size >= MAX_CACHED_HEADS) heads.clear();
+  if (result.rows.length !== batch.length) {
+    throw new AosError('INTERNAL', `aos_append_events answered ${result.rows.length} rows for ${batch.length} events`);
+  }
   const retry: Pending[] = [];
   for (const outcome of result.rows) {
     const pending = batch[outcome.idx]!;
@@ -118,6 +124,10 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
 }
 
 function pendingFor(clock: Clock, event: AuditEventInput, guard: LiveActorGuard | undefined) {
+  // Refuse an event that cannot be hashed or stored here, so it fails its own caller only and
+  // never the other events it would have shared a batch with.
+  canonicalJson(event.payload, `${event.type} payload`);
+  canonicalJson([event.sessionId, event.type, event.actorId, event.principal], `${event.type} event`);
   let settle!: Pick<Pending, 'resolve' | 'reject'>;
   const promise = new Promise<Appended>((resolve, reject) => {
     settle = { resolve, reject };
@@ -165,12 +175,17 @@ class GroupCommitter {
   private async flush(): Promise<void> {
     this.flushing = true;
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
+      const batch = this.queue[0]!.alone ? this.queue.splice(0, 1) : this.queue.splice(0, MAX_BATCH);
       try {
         // Retries go first so each session's events keep their order.
         this.queue.unshift(...(await submit(this.db, batch)));
       } catch (error) {
-        for (const pending of batch) pending.reject(error as Error);
+        if (batch.length === 1) {
+          batch[0]!.reject(error as Error);
+        } else {
+          // Find the event at fault by writing the batch one event at a time.
+          this.queue.unshift(...batch.map((pending) => ({ ...pending, alone: true })));
+        }
       }
     }
     this.flushing = false;
@@ -199,7 +214,11 @@ export function recordAuditEvent(
     committer = new GroupCommitter(db);
     committers.set(db, committer);
   }
-  const { pending, promise } = pendingFor(clock, event, guard);
-  committer.add(pending);
-  return promise;
+  try {
+    const { pending, promise } = pendingFor(clock, event, guard);
+    committer.add(pending);
+    return promise;
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
 }

@@ -190,3 +190,22 @@ describe('ChainVerifier', () => {
     expect(verifier.report()).toMatchObject({ ok: true, sessions: 2, events: 2 });
   });
 });
+
+describeEachStore('group commit', (store) => {
+  it('rejects only the event that cannot be stored, and writes the others of its batch', async () => {
+    const { db } = store();
+    const good = (n: number) => recordAuditEvent(db, clock, event(`ses_batch_${n}`, n));
+    const results = await Promise.allSettled([
+      good(1),
+      recordAuditEvent(db, clock, { ...event('ses_batch_bad', 0), payload: { text: 'nul\u0000' } }),
+      good(3),
+      recordAuditEvent(db, clock, { ...event('ses_batch_bad2', 0), payload: { text: 'x\ud800' } }),
+      good(5),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    const written = await db.query<{ session_id: string }>(
+      "SELECT session_id FROM audit_events WHERE session_id LIKE 'ses_batch_%' ORDER BY session_id",
+    );
+    expect(written.rows.map((row) => row.session_id)).toEqual(['ses_batch_1', 'ses_batch_3', 'ses_batch_5']);
+  });
+});

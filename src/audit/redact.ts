@@ -1,26 +1,39 @@
-import { createHash } from 'node:crypto';
 import type { JsonValue } from '../security/canonical/index.js';
-
-// Argument names that carry credentials. Their values never reach the audit payload in clear;
-// the args hash still binds them, and a digest lets an investigator match a known value.
-const SECRET_KEY =
-  /(pass(word|phrase)?|secret|token|api[-_]?key|authorization|cookie|credential|private[-_]?key)/i;
+import { isSecretName, maskedValue, redactUrlSecrets } from '../security/secrets.js';
 
 /**
- * A copy of `value` with the values of secret-looking keys replaced by a SHA-256 digest.
+ * A copy of `value` fit for the audit log and approvers' screens: values under credential
+ * names become digests, and URLs lose their user:password and secret query parameters. The
+ * args hash, computed before this, still binds the real values.
  *
  * @example
- * redactSecrets({ url: 'https://x', headers: { Authorization: 'Bearer abc' } });
- * // { url: 'https://x', headers: { Authorization: '[redacted sha256:…]' } }
+ * redactSecrets({ url: 'https://x.test', headers: { Authorization: 'Bearer abc' } });
+ * // { url: 'https://x.test', headers: { Authorization: '[redacted sha256:…]' } }
  */
 export function redactSecrets(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return storableText(value);
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value === null || typeof value !== 'object') return value;
   const copy: { [key: string]: JsonValue } = {};
   for (const [key, inner] of Object.entries(value)) {
-    copy[key] = SECRET_KEY.test(key)
-      ? `[redacted sha256:${createHash('sha256').update(JSON.stringify(inner)).digest('hex').slice(0, 16)}]`
-      : redactSecrets(inner);
+    // defineProperty, so a "__proto__" key stays a key instead of replacing the prototype.
+    Object.defineProperty(copy, key, {
+      value: isSecretName(key) ? maskedValue(inner) : redactSecrets(inner),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return copy;
+}
+
+/**
+ * Text that may hold caller-supplied values (an error message, a tool name), made safe to
+ * store: URL secrets masked, unpaired surrogates and NUL characters replaced.
+ *
+ * @example
+ * storableText('bad tool "x\u0000"'); // 'bad tool "x\\u0000"'
+ */
+export function storableText(text: string): string {
+  return redactUrlSecrets(text.toWellFormed().replaceAll('\u0000', '\\u0000'));
 }

@@ -2,6 +2,7 @@
  * Turns zod issues into one-line problems a person can act on: which field, what was
  * expected, what was found. Positions are added later by the loader.
  */
+import { isSecretName, maskedValue } from '../security/secrets.js';
 import { z } from 'zod';
 
 export type FieldPath = ReadonlyArray<string | number>;
@@ -39,7 +40,9 @@ export function describeIssues(issues: readonly Issue[], data: unknown, schema: 
 function describeIssue(issue: Issue, prefix: FieldPath, data: unknown, schema: z.ZodType): ConfigProblem[] {
   const path = [...prefix, ...issue.path.map(toSegment)];
   const found = lookup(data, path);
-  const got = `got ${describeValue(found.value)}`;
+  const leaf = path.at(-1);
+  const secret = typeof leaf === 'string' && isSecretName(leaf);
+  const got = `got ${secret ? maskedValue(found.value) : describeValue(found.value)}`;
   const value = (message: string): ConfigProblem[] => [{ path, message, target: 'value' }];
   const missing = !found.present;
   switch (issue.code) {

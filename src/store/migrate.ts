@@ -19,6 +19,12 @@ export function migrationsDir(): string {
   return path.join(dir, 'migrations');
 }
 
+const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version integer PRIMARY KEY,
+  name text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now()
+)`;
+
 interface Migration {
   version: number;
   name: string;
@@ -46,15 +52,12 @@ function readMigrations(dir: string): Migration[] {
  * const applied = await migrate(db); // ['001_kernel']
  */
 export async function migrate(db: Db, dir = migrationsDir()): Promise<string[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version integer PRIMARY KEY,
-    name text NOT NULL,
-    applied_at timestamptz NOT NULL DEFAULT now()
-  )`);
   const applied: string[] = [];
   for (const migration of readMigrations(dir)) {
     const done = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      // Under the lock, so processes starting together cannot race to create it.
+      await tx.exec(SCHEMA_MIGRATIONS);
       const existing = await tx.query('SELECT 1 FROM schema_migrations WHERE version = $1', [
         migration.version,
       ]);

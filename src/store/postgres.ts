@@ -71,7 +71,9 @@ export async function openPostgres(
     async transaction(fn) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
+        // Explicit, whatever the server's default: the session-lock paths rely on each statement
+        // seeing what committed before the lock was granted.
+        await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         client.release();

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { consumeApproval, requestApproval } from '../approvals/index.js';
 import { appendAuditEvents, lockSession, recordAuditEvent } from '../audit/index.js';
-import { redactSecrets } from '../audit/redact.js';
+import { redactSecrets, storableText } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
 import { canonicalJson, type JsonValue, sha256Hex } from '../security/canonical/index.js';
 import { type CapabilityClaims, findGrant } from '../security/capability/index.js';
 import { createToolContext } from '../tools/index.js';
-import { requireLiveActor, verifyCaller } from './caller.js';
+import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import type { SyscallDeps, ToolResult } from './ports.js';
 import { recordRefusal } from './record.js';
 
@@ -34,6 +34,11 @@ async function checkCall(
   principal: string | null,
 ): Promise<CheckedCall> {
   try {
+    if (typeof tool !== 'string' || tool.length === 0 || tool.length > 200) {
+      throw new AosError('INVALID_INPUT', 'tool: expected a tool name of 1 to 200 characters, such as "fs.read"', {
+        field: 'tool',
+      });
+    }
     deps.tools.get(tool);
     const canonical = canonicalJson(args, 'args');
     const bytes = Buffer.byteLength(canonical, 'utf8');
@@ -55,15 +60,18 @@ async function checkCall(
     const parsedArgs = deps.tools.parseArgs(tool, args);
     const match = findGrant(claims.grants, tool, parsedArgs as Record<string, unknown>);
     if ('denied' in match) throw new AosError('CAPABILITY_DENIED', match.denied, { tool });
+    // The approval binds, and the approver sees, exactly what will run: defaults included.
     return {
       claims,
-      args: args as JsonValue,
+      args: parsedArgs as JsonValue,
       parsedArgs,
-      argsHash: sha256Hex(canonical),
+      argsHash: sha256Hex(canonicalJson(parsedArgs, 'args')),
       grant: match.grant as JsonValue,
     };
-  } catch (error) {
-    if (!isAosError(error)) throw error;
+  } catch (caught) {
+    if (!isAosError(caught)) throw caught;
+    // A killed actor learns only that it is dead, not why its call would have been refused.
+    const error = (await deadActor(deps.db, claims)) ?? caught;
     throw await recordRefusal(
       deps,
       { sessionId: claims.sid, actorId: claims.sub, principal, type: 'CAPABILITY_DENIED' },
@@ -94,7 +102,7 @@ function startedEvent(
       args_hash: call.argsHash,
       reversible,
       approval_id: approvalId,
-      grant: call.grant,
+      grant: redactSecrets(call.grant),
     },
   };
 }
@@ -136,7 +144,7 @@ async function startCall(
         ...match,
         args: call.args,
         blastRadius: tool.blastRadius,
-        grant: call.grant,
+        grant: redactSecrets(call.grant),
       });
       return { kind: 'approval_required', approvalId: filed.approval.id, created: filed.created };
     }
@@ -212,6 +220,7 @@ async function dispatch(
   });
   const began = performance.now();
   let result: ToolResult;
+  let canonical: string;
   try {
     result = await runWithDeadline(
       tool.run(call.parsedArgs, context),
@@ -219,6 +228,7 @@ async function dispatch(
       toolName,
       deps.toolTimeoutMs,
     );
+    canonical = canonicalJson(result ?? null, `${toolName} result`);
   } catch (error) {
     const failure = isAosError(error)
       ? error
@@ -233,11 +243,15 @@ async function dispatch(
       call_id: callId,
       duration_ms: Math.round(performance.now() - began),
       code: failure.code,
-      error: failure.message,
+      error: storableText(failure.message),
+    }).catch((recordError: Error) => {
+      // Never let a failed write hide what the tool did; say both.
+      throw new AosError('INTERNAL', `${failure.message}; recording TOOL_CALL_FAILED also failed: ${recordError.message}`, {
+        tool: toolName,
+      });
     });
     throw failure;
   }
-  const canonical = canonicalJson(result ?? null, 'result');
   await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', {
     tool: toolName,
     call_id: callId,
@@ -259,7 +273,7 @@ function runWithDeadline(
   const deadline = new Promise<never>((_, reject) => {
     onAbort = () =>
       reject(
-        new AosError('TOOL_FAILED', `${toolName} did not finish within ${timeoutMs} ms and was abandoned`, {
+        new AosError('TOOL_FAILED', `${toolName} did not finish within ${timeoutMs} ms and was abandoned; its effect may still complete`, {
           tool: toolName,
         }),
       );

@@ -31,7 +31,7 @@ export async function verifyCaller(
         type: 'AUTH_REJECTED',
       },
       error,
-      { operation, token_sha256_prefix: createHash('sha256').update(token).digest('hex').slice(0, 16) },
+      { operation, presented_sha256_prefix: createHash('sha256').update(token).digest('hex').slice(0, 16) },
     );
   }
 }
@@ -72,4 +72,19 @@ export async function requireLiveActor(tx: Queryable, claims: CapabilityClaims):
     );
   }
   return { state: actor.state, principal: actor.principal };
+}
+
+/**
+ * ACTOR_NOT_ALIVE when the token's actor is dead or holds a newer token, else null. Used on
+ * refusal paths, so a dead actor's token is answered as dead rather than with the details of
+ * why its request would have been refused.
+ */
+export async function deadActor(db: Queryable, claims: CapabilityClaims): Promise<AosError | null> {
+  try {
+    await requireLiveActor(db, claims);
+    return null;
+  } catch (error) {
+    if (isAosError(error, 'ACTOR_NOT_ALIVE')) return error;
+    throw error;
+  }
 }

@@ -1,4 +1,5 @@
 import { type AuditEventInput, recordAuditEvent, SYSTEM_SESSION } from '../audit/index.js';
+import { redactSecrets } from '../audit/redact.js';
 import type { AosError } from '../errors.js';
 import type { JsonValue } from '../security/canonical/index.js';
 import type { SyscallDeps } from './ports.js';
@@ -26,7 +27,8 @@ export async function recordRefusal(
     type: where.type,
     actorId: where.actorId,
     principal: where.principal,
-    payload: { ...context, code: error.code, reason: error.message },
+    // The reason and context may echo what the caller sent: mask credentials, keep it storable.
+    payload: redactSecrets({ ...context, code: error.code, reason: error.message }) as { [key: string]: JsonValue },
   });
   return error;
 }

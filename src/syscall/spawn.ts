@@ -1,4 +1,5 @@
 import { appendAuditEvents, lockSession } from '../audit/index.js';
+import { redactSecrets } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
 import { newId } from '../kernel/actor.js';
 import {
@@ -7,8 +8,9 @@ import {
   type DelegationResult,
   delegate,
   type Grant,
+  grantSchema,
 } from '../security/capability/index.js';
-import { requireLiveActor, verifyCaller } from './caller.js';
+import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import type { ActorClass, SyscallDeps } from './ports.js';
 import { recordRefusal } from './record.js';
 
@@ -31,8 +33,18 @@ export interface SpawnOutcome {
   depth: number;
 }
 
+/** The request's grants, validated at the boundary so a malformed one is named, not crashed on. */
+function requestedGrants(grants: unknown): Grant[] {
+  const parsed = grantSchema.array().safeParse(grants);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new AosError('INVALID_INPUT', `grants${issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${issue.message}`, {
+    field: 'grants',
+  });
+}
+
 function actorClass(deps: SyscallDeps, name: string): ActorClass {
-  const found = deps.classes.get(name);
+  const found = typeof name === 'string' ? deps.classes.get(name) : undefined;
   if (!found) {
     const known = [...deps.classes.keys()].join(', ') || '(none configured)';
     throw new AosError(
@@ -75,7 +87,7 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
     const narrowing = {
       template: cls.capabilities,
       templateName: cls.name,
-      request: request.grants,
+      request: requestedGrants(request.grants),
       ttlSeconds: cls.tokenTtlSeconds,
       now,
     };
@@ -86,12 +98,13 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
           authority: deps.operator.grants,
           authorityName: `operator ${deps.operator.name}`,
         });
-  } catch (error) {
-    if (!isAosError(error)) throw error;
+  } catch (caught) {
+    if (!isAosError(caught)) throw caught;
+    const error = (parent && (await deadActor(deps.db, parent))) || caught;
     throw await recordRefusal(deps, refusalSite, error, {
       operation: 'spawn',
-      class: request.className,
-      requested: request.grants,
+      class: String(request.className),
+      requested: grantSchema.array().safeParse(request.grants).success ? (request.grants) : 'malformed',
     });
   }
   const actorId = newId('act');
@@ -143,8 +156,8 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
             jti,
             depth: delegated.depth,
             expires_at: new Date(delegated.exp * 1000).toISOString(),
-            grants: delegated.grants,
-            dropped: delegated.dropped,
+            grants: redactSecrets(delegated.grants),
+            dropped: redactSecrets(delegated.dropped),
           },
         },
       ]);

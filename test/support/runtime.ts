@@ -56,7 +56,7 @@ function testTools(counters: ToolCounters): ToolRegistry {
   registry.register(
     testTool({
       name: 'test.destroy',
-      input: z.object({ target: z.string() }),
+      input: z.object({ target: z.string(), api_key: z.string().optional() }),
       reversible: false,
       blastRadius: { level: 'critical', reason: 'deletes the target for good' },
       run: async (args) => {
@@ -75,6 +75,16 @@ function testTools(counters: ToolCounters): ToolRegistry {
     }),
   );
   registry.register(testTool({ name: 'test.hang', input: z.object({}), run: () => new Promise(() => {}) }));
+  registry.register(
+    testTool({
+      name: 'test.purge',
+      input: z.object({ target: z.string(), mode: z.enum(['soft', 'hard']).default('soft') }),
+      reversible: false,
+      run: async (args) => ({ purged: args.target, mode: args.mode }),
+    }),
+  );
+  // A result that is not JSON, as a careless operator module might return.
+  registry.register(testTool({ name: 'test.date', input: z.object({}), run: async () => new Date(0) as unknown as null }));
   registry.register(
     testTool({
       name: 'test.spy',

@@ -17,7 +17,7 @@ function tokenPrefix(token: string): string {
 /** The AUTH_REJECTED rows of the system chain that name this token's hash prefix. */
 async function systemRejections(db: Db, token: string) {
   const events = await auditEvents(db, SYSTEM_SESSION, 'AUTH_REJECTED');
-  return events.filter((event) => event.payload.token_sha256_prefix === tokenPrefix(token));
+  return events.filter((event) => event.payload.presented_sha256_prefix === tokenPrefix(token));
 }
 
 /** How many audit rows hold `text` anywhere, in any column. */
@@ -136,7 +136,7 @@ describeEachStore('syscall callTool refusals', (store) => {
         payload: {
           operation: 'call_tool',
           code: 'TOKEN_EXPIRED',
-          token_sha256_prefix: tokenPrefix(actor.token),
+          presented_sha256_prefix: tokenPrefix(actor.token),
         },
       },
     ]);

@@ -110,11 +110,16 @@ describe('sha256Hex', () => {
   });
 });
 
-/** True when every number is one JSON text can carry through JSON.stringify unchanged. */
+/**
+ * True when every number is one JSON text can carry through JSON.stringify unchanged, and no
+ * string or key holds a NUL (refused: PostgreSQL jsonb cannot store it).
+ */
 function isSafe(value: unknown): boolean {
   if (typeof value === 'number') return !Object.is(value, -0) && Math.abs(value) <= Number.MAX_SAFE_INTEGER;
+  if (typeof value === 'string') return !value.includes('\u0000');
   if (Array.isArray(value)) return value.every(isSafe);
-  if (value !== null && typeof value === 'object') return Object.values(value).every(isSafe);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).every(([key, child]) => isSafe(key) && isSafe(child));
   return true;
 }
 

@@ -113,3 +113,10 @@ describe('assertJsonValue', () => {
     );
   });
 });
+
+describe('NUL characters', () => {
+  it('are refused in strings and keys', () => {
+    expect(() => assertJsonValue({ path: 'a\u0000b' })).toThrow(/args\.path has a NUL character/);
+    expect(() => assertJsonValue({ 'k\u0000': 1 })).toThrow(/NUL character/);
+  });
+});

@@ -12,7 +12,7 @@ import {
 /**
  * Asserts that a JS value (for example a body a framework already parsed) is plain JSON with
  * one canonical form. Refuses undefined, functions, symbols, bigints, NaN and ±Infinity,
- * numbers of magnitude 2^53 or more, lone UTF-16 surrogates in strings and keys, anything but
+ * lone UTF-16 surrogates and NUL characters in strings and keys, anything but
  * plain objects and arrays (Date, Map, Set, Buffer, class instances, proxies), sparse arrays,
  * arrays with extra properties, symbol, hidden or getter properties, cycles, and nesting
  * deeper than 64 containers: each of these would be dropped, coerced or read differently by
@@ -101,6 +101,12 @@ function checkObject(object: object, walk: Walk, depth: number): void {
 }
 
 function checkString(text: string, walk: Walk, kind: 'string' | 'object key'): void {
+  if (text.includes('\u0000')) {
+    fail(
+      walk,
+      `has a NUL character (\\u0000) at index ${text.indexOf('\u0000')} of ${kind} ${describePrimitive(text)}; remove it: the audit log (PostgreSQL jsonb) cannot store it`,
+    );
+  }
   const lone = findLoneSurrogate(text);
   if (lone === -1) return;
   const unit = text.charCodeAt(lone).toString(16).toUpperCase();

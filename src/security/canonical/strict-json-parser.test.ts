@@ -164,3 +164,10 @@ describe('parseStrictJson', () => {
     );
   });
 });
+
+describe('NUL characters', () => {
+  it('are refused in strings and keys, which the audit log could not store', () => {
+    expect(() => parseStrictJson('{"path":"a\\u0000b"}')).toThrow(/args\.path has a NUL character/);
+    expect(() => parseStrictJson('{"a\\u0000":1}')).toThrow(/NUL character/);
+  });
+});

@@ -189,6 +189,13 @@ class StrictJsonParser {
         start,
       );
     }
+    if (value.includes('\u0000')) {
+      this.fail(
+        `has a NUL character (\\u0000) at index ${value.indexOf('\u0000')} of ${kind}`,
+        'remove it: the audit log (PostgreSQL jsonb) cannot store it',
+        start,
+      );
+    }
     return value;
   }
 

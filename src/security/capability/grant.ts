@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isSecretName, maskedValue } from '../secrets.js';
 import {
   type Constraint,
   canonicalText,
@@ -107,9 +108,12 @@ function firstFailingConstraint(grant: Grant, args: Record<string, unknown>): st
     for (const constraint of constraints) {
       if (satisfiesConstraint(value, constraint)) continue;
       const [kind, limit] = Object.entries(constraint)[0] as [string, unknown];
-      const wanted = `${kind} ${describeValue(limit)}`;
+      // A credential's limit and value are shown as digests: this text reaches the audit log.
+      const show = (shown: unknown) => (isSecretName(argument) ? maskedValue(shown) : describeValue(shown));
+      const wanted = `${kind} ${show(limit)}`;
       if (value === undefined) return `argument "${argument}" is missing but must match ${wanted}`;
-      return `argument "${argument}" must match ${wanted} but is ${describeValue(value)}`;
+      const shown = show(value);
+      return `argument "${argument}" must match ${wanted} but is ${shown}`;
     }
   }
   return undefined;

@@ -4,6 +4,7 @@
  * so a listed host cannot bounce a call to an unlisted one.
  */
 import { z } from 'zod';
+import { redactUrlSecrets } from '../../security/secrets.js';
 import type { HttpConfig } from '../../config/schema.js';
 import { AosError } from '../../errors.js';
 import type { ToolContext, ToolDefinition } from '../types.js';
@@ -115,7 +116,7 @@ async function send(config: HttpConfig, call: Call, context: ToolContext) {
     if (timeout.aborted) {
       throw new AosError(
         'TOOL_FAILED',
-        `${call.method} ${call.url} timed out after ${config.timeout_ms} ms`,
+        `${call.method} ${redactUrlSecrets(call.url)} timed out after ${config.timeout_ms} ms`,
         {
           url: call.url,
           timeout_ms: config.timeout_ms,
@@ -131,7 +132,7 @@ async function send(config: HttpConfig, call: Call, context: ToolContext) {
         : String(error);
     throw new AosError(
       'TOOL_FAILED',
-      `${call.method} ${call.url} failed: ${reason}`,
+      `${call.method} ${redactUrlSecrets(call.url)} failed: ${redactUrlSecrets(reason)}`,
       { url: call.url },
       { cause: error },
     );
