@@ -1,3 +1,4 @@
+import { type ApprovalRow, decideApproval } from '../approvals/index.js';
 import type { Grant } from '../security/capability/index.js';
 import { callTool, type ToolCallOutcome } from './call-tool.js';
 import { kill } from './kill.js';
@@ -35,6 +36,11 @@ export class Syscall {
 
   kill(actorId: string, principal: string, reason: string): Promise<string[]> {
     return kill(this.deps, { actorId, principal, reason });
+  }
+
+  /** Records an operator's decision on a pending approval; the approved call may then run once. */
+  decide(id: string, decision: 'approve' | 'deny', operator: string, reason?: string): Promise<ApprovalRow> {
+    return decideApproval(this.deps.db, this.deps.clock, { id, decision, operator, reason });
   }
 
   /** Spawns a child of the actor holding `parentToken`; grants narrow, never widen. */

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { type ApprovalRow, decideApproval, findApproval, listApprovals } from '../../approvals/index.js';
+import { type ApprovalRow, findApproval, listApprovals } from '../../approvals/index.js';
 import { type Run, withRuntime } from '../context.js';
 import { emit, type Io } from '../output.js';
 
@@ -87,12 +87,7 @@ export function registerApprovals(program: Command, io: Io, run: Run): void {
         run(async (id: string, options: { as?: string; reason?: string }, command: Command) => {
           await withRuntime(command, async (runtime, global) => {
             const operator = options.as ?? runtime.deps.operator.name;
-            const decided = await decideApproval(runtime.db, runtime.deps.clock, {
-              id,
-              decision,
-              operator,
-              reason: options.reason,
-            });
+            const decided = await runtime.syscall.decide(id, decision, operator, options.reason);
             emit(io, global.json, decided, [`${decided.id} ${decided.status} by ${operator}`]);
           });
         }),
