@@ -27,6 +27,8 @@ export interface LiveActorGuard {
 
 interface Pending {
   event: AuditEventInput;
+  /** The payload's canonical JSON, computed once however often the append is retried. */
+  payloadJcs: string;
   at: string;
   guard: LiveActorGuard | undefined;
   attempts: number;
@@ -61,7 +63,7 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
       payload: event.payload,
       at: pending.at,
     };
-    const hash = chainHash(head.hash, stored);
+    const hash = chainHash(head.hash, stored, pending.payloadJcs);
     local.set(event.sessionId, { seq: stored.chain_seq, hash });
     return {
       session: event.sessionId,
@@ -126,13 +128,13 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
 function pendingFor(clock: Clock, event: AuditEventInput, guard: LiveActorGuard | undefined) {
   // Refuse an event that cannot be hashed or stored here, so it fails its own caller only and
   // never the other events it would have shared a batch with.
-  canonicalJson(event.payload, `${event.type} payload`);
+  const payloadJcs = canonicalJson(event.payload, `${event.type} payload`);
   canonicalJson([event.sessionId, event.type, event.actorId, event.principal], `${event.type} event`);
   let settle!: Pick<Pending, 'resolve' | 'reject'>;
   const promise = new Promise<Appended>((resolve, reject) => {
     settle = { resolve, reject };
   });
-  const pending: Pending = { event, at: clock.now().toISOString(), guard, attempts: 0, ...settle };
+  const pending: Pending = { event, payloadJcs, at: clock.now().toISOString(), guard, attempts: 0, ...settle };
   return { pending, promise };
 }
 

@@ -24,9 +24,25 @@ export function hashedEvent(event: Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>
  * @example
  * const hash = chainHash(GENESIS_HASH, event);
  */
-export function chainHash(prevHash: string, event: Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>): string {
-  return createHash('sha256')
-    .update(Buffer.from(prevHash, 'hex'))
-    .update(canonicalJson(hashedEvent(event), 'audit event'), 'utf8')
-    .digest('hex');
+export function chainHash(
+  prevHash: string,
+  event: Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>,
+  payloadJcs?: string,
+): string {
+  const text = payloadJcs === undefined ? canonicalJson(hashedEvent(event), 'audit event') : eventJcs(event, payloadJcs);
+  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(text, 'utf8').digest('hex');
+}
+
+/**
+ * JCS(event) assembled around an already canonical payload, so a writer that retries with a
+ * new chain head does not canonicalise the payload again. The members are in JCS order
+ * (sorted keys); strings are serialised by JSON.stringify, which is what RFC 8785 specifies
+ * for the well-formed strings we accept. A test holds it equal to the generic path.
+ */
+function eventJcs(event: Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>, payloadJcs: string): string {
+  return (
+    `{"actor":${JSON.stringify(event.actor_id)},"chain_seq":${event.chain_seq},"payload":${payloadJcs},` +
+    `"principal":${JSON.stringify(event.principal)},"session_id":${JSON.stringify(event.session_id)},` +
+    `"timestamp":${JSON.stringify(event.at)},"type":${JSON.stringify(event.type)}}`
+  );
 }
