@@ -1,6 +1,7 @@
+import { runTool } from '../../../test/support/tools.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandConfig } from '../../config/schema.js';
-import { createToolContext, type ToolDefinition } from '../types.js';
+import type { ToolDefinition } from '../types.js';
 import { createCommandTools, placeholdersOf } from './command.js';
 
 function command(argv: string[], extra: Partial<CommandConfig> = {}): CommandConfig {
@@ -18,15 +19,7 @@ function toolFor(config: CommandConfig): ToolDefinition {
   return createCommandTools({ test: config })[0]!;
 }
 
-function call(tool: ToolDefinition, args: Record<string, unknown>) {
-  const context = createToolContext({
-    signal: new AbortController().signal,
-    idempotencyKey: 'k',
-    actorId: 'a',
-    sessionId: 's',
-  });
-  return tool.run(tool.input.parse(args), context);
-}
+const call = runTool;
 
 afterEach(() => {
   delete process.env.AOS_TEST_SECRET;

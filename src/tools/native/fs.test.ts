@@ -1,3 +1,4 @@
+import { runTool } from '../../../test/support/tools.js';
 import {
   existsSync,
   mkdirSync,
@@ -37,14 +38,7 @@ const tools = new Map(
 
 /** Validates like the registry would, then runs the tool. */
 async function call(name: string, args: Record<string, unknown>) {
-  const tool = tools.get(name) as ToolDefinition;
-  const context = createToolContext({
-    signal: new AbortController().signal,
-    idempotencyKey: 'k',
-    actorId: 'a',
-    sessionId: 's',
-  });
-  return tool.run(tool.input.parse(args), context);
+  return runTool(tools.get(name) as ToolDefinition, args);
 }
 
 describe('file tools', () => {

@@ -1,7 +1,8 @@
+import { runTool } from '../../../test/support/tools.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createToolContext, type ToolDefinition } from '../types.js';
+import type { ToolDefinition } from '../types.js';
 import { createHttpTools, isHostAllowed } from './http.js';
 
 let server: Server;
@@ -55,15 +56,7 @@ const [get, request] = createHttpTools({
   max_response_bytes: 1000,
 }) as [ToolDefinition, ToolDefinition];
 
-function call(tool: ToolDefinition, args: Record<string, unknown>) {
-  const context = createToolContext({
-    signal: new AbortController().signal,
-    idempotencyKey: 'k',
-    actorId: 'a',
-    sessionId: 's',
-  });
-  return tool.run(tool.input.parse(args), context);
-}
+const call = runTool;
 
 describe('http tools', () => {
   it('marks http.get reversible and http.request irreversible', () => {
