@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { type CheckpointKey, loadOrCreateCheckpointKey } from './audit/checkpoint/index.js';
+import { type AnchorStatus, newAnchorStatus, sealLog } from './audit/log/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config/index.js';
 import { type KeyStore, loadOrCreateKeyStore, TokenIssuer } from './security/capability/index.js';
@@ -22,6 +24,11 @@ export interface Runtime {
   tools: ToolRegistry;
   syscall: Syscall;
   deps: SyscallDeps;
+  /** The key that signs the transparency log's checkpoints (not the token key). */
+  checkpointKey: CheckpointKey;
+  anchors: AnchorStatus;
+  /** Integrates new audit events into the log, signs a checkpoint when due (or now, if forced), anchors it. */
+  seal(force?: boolean): ReturnType<typeof sealLog>;
   /** Where the data lives and which migrations this start applied, for the start-up summary. */
   store: { location: string; applied: string[] };
   close(): Promise<void>;
@@ -71,6 +78,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     audience: config.token.audience,
     now: () => clock.now(),
   });
+  const checkpointKey = loadOrCreateCheckpointKey(path.join(options.dataDir, 'checkpoint-key'), config.audit.origin);
   const opened = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   const deps: SyscallDeps = {
     db: opened.db,
@@ -83,8 +91,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     maxArgsBytes: config.limits.max_args_bytes,
     toolTimeoutMs: TOOL_TIMEOUT_MS,
   };
+  const anchors = newAnchorStatus();
   return {
     config,
+    checkpointKey,
+    anchors,
+    seal: (force = false) =>
+      sealLog(opened.db, {
+        signer: checkpointKey.signer,
+        origin: config.audit.origin,
+        anchorDirectory: config.audit.anchors.directory,
+        everyEvents: config.audit.checkpoint_every_events,
+        everySeconds: config.audit.checkpoint_every_seconds,
+        clock,
+        status: anchors,
+        force,
+      }),
     db: opened.db,
     keys,
     tools,

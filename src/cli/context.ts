@@ -33,6 +33,14 @@ export async function withRuntime<T>(
   try {
     return await fn(runtime, options);
   } finally {
+    // Whatever the command did is on the chain; put it in the log and anchor it when due.
+    await runtime
+      .seal()
+      .then(() => {
+        const { failures, lastError } = runtime.anchors;
+        if (failures > 0) process.stderr.write(`aosiq: warning: anchoring a checkpoint failed: ${lastError}\n`);
+      })
+      .catch((error: Error) => process.stderr.write(`aosiq: warning: the audit log could not be sealed: ${error.message}\n`));
     await runtime.close();
   }
 }

@@ -88,5 +88,14 @@ tools:
 
   # Your own tool modules (ES modules default-exporting tool definitions).
   modules: []
+
+# The transparency log over every audit event: signed checkpoints, anchored outside the
+# database so that rewriting the database alone is detectable.
+audit:
+  origin: aosiq/local              # names this log in its checkpoints
+  checkpoint_every_events: 1000    # sign a checkpoint after this many new events...
+  checkpoint_every_seconds: 60     # ...or this long after the last one, whichever comes first
+  anchors:
+    directory: ./.aosiq-anchors    # keep it on storage the database's credentials cannot write
 `;
 }

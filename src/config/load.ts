@@ -95,6 +95,7 @@ function resolvePaths(config: Config, folder: string, ttlSeconds: number | strin
     ...config,
     token: typeof ttlSeconds === 'number' ? { ...config.token, ttl_seconds: ttlSeconds } : config.token,
     tools: { ...config.tools, roots, modules: config.tools.modules.map((path) => resolve(folder, path)) },
+    audit: { ...config.audit, anchors: { directory: resolve(folder, config.audit.anchors.directory) } },
   };
 }
 

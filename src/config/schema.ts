@@ -78,6 +78,22 @@ const toolsSchema = z.strictObject({
   modules: z.array(z.string().min(1)).default([]),
 });
 
+const auditSchema = z.strictObject({
+  // The checkpoint origin line: names this log to verifiers (C2SP tlog-checkpoint).
+  origin: z
+    .string()
+    .regex(/^[^\s+]+$/, { error: 'expected an origin without spaces or "+", e.g. "aosiq.example.com/log"' })
+    .default('aosiq/local'),
+  checkpoint_every_events: positiveInt.default(1000),
+  checkpoint_every_seconds: positiveInt.default(60),
+  anchors: z
+    .strictObject({
+      // Outside the database, so a database compromise cannot rewrite it too.
+      directory: z.string().min(1).default('.aosiq-anchors'),
+    })
+    .prefault({}),
+});
+
 /**
  * The schema of `aosiq.yaml` as written (paths still relative); `loadConfig` applies it and
  * then resolves paths against the config file's folder.
@@ -92,6 +108,7 @@ export const configSchema = z.strictObject({
   operator: operatorSchema.prefault({}),
   actor_classes: z.record(nameSchema, actorClassSchema).default({}),
   tools: toolsSchema.prefault({}),
+  audit: auditSchema.prefault({}),
 });
 
 /** A loaded configuration: defaults applied, root and module paths absolute. */

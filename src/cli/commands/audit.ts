@@ -3,9 +3,11 @@ import { listAuditEvents, verifyStoredChains } from '../../audit/index.js';
 import { AosError } from '../../errors.js';
 import { type Run, withRuntime } from '../context.js';
 import { emit, type Io } from '../output.js';
+import { registerAuditLog } from './audit-log.js';
 
 export function registerAudit(program: Command, io: Io, run: Run): void {
   const audit = program.command('audit').description('read and verify the hash-chained audit log');
+  registerAuditLog(audit, io, run);
   audit
     .command('verify')
     .description('check every chain link and hash; exits non-zero and names the first bad row')

@@ -1,0 +1,4 @@
+export { type StoredCheckpoint, latestCheckpoint, writeCheckpoint } from './checkpoint-writer.js';
+export { integrate, readLogState } from './integrate.js';
+export { buildProofFile, PROOF_FORMAT, type ProofFile, verifyProofFile } from './proof-file.js';
+export { type AnchorStatus, newAnchorStatus, type SealOptions, sealLog } from './seal.js';

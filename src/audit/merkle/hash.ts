@@ -1,0 +1,62 @@
+import { hash } from 'node:crypto';
+
+/** Bytes in a SHA-256 digest, the size of every leaf, node and root hash. */
+export const HASH_SIZE = 32;
+
+// One scratch buffer for node hashing: crypto.hash over a single buffer is about twice as fast
+// as a createHash stream, and a root over millions of leaves is n - 1 node hashes. Hashing is
+// synchronous, so the buffer is never shared between two calls in flight.
+const nodeInput = new Uint8Array(1 + 2 * HASH_SIZE);
+nodeInput[0] = 0x01;
+
+// A plain Uint8Array view, so callers comparing with toEqual or instanceof are not surprised by Buffer.
+function sha256(data: Uint8Array): Uint8Array {
+  const digest = hash('sha256', data, 'buffer');
+  return new Uint8Array(digest.buffer, digest.byteOffset, digest.byteLength);
+}
+
+/**
+ * The RFC 6962 hash of one log entry: SHA-256(0x00 || data). The prefix keeps a leaf from
+ * ever being mistaken for an interior node.
+ *
+ * @example
+ * const hash = leafHash(new TextEncoder().encode('{"type":"grant"}'));
+ */
+export function leafHash(data: Uint8Array): Uint8Array {
+  const input = new Uint8Array(1 + data.length); // input[0] is already the 0x00 prefix
+  input.set(data, 1);
+  return sha256(input);
+}
+
+/**
+ * The RFC 6962 hash of an interior node: SHA-256(0x01 || left || right).
+ *
+ * @example
+ * const parent = nodeHash(leafHash(a), leafHash(b));
+ */
+export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
+  // Verifiers pass untrusted proof entries of any length; those are hashed exactly as given.
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    return sha256(new Uint8Array([0x01, ...left, ...right]));
+  }
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_SIZE);
+  return sha256(nodeInput);
+}
+
+/**
+ * The root of the tree with no leaves: SHA-256 of the empty string (e3b0c442...b855).
+ *
+ * @example
+ * const root = emptyRoot();
+ */
+export function emptyRoot(): Uint8Array {
+  return sha256(new Uint8Array());
+}
+
+/** Byte equality; hashes here are public, so no constant-time comparison is needed. */
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
