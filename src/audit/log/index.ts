@@ -2,3 +2,5 @@ export { type StoredCheckpoint, latestCheckpoint, writeCheckpoint } from './chec
 export { integrate, readLogState } from './integrate.js';
 export { buildProofFile, PROOF_FORMAT, type ProofFile, verifyProofFile } from './proof-file.js';
 export { type AnchorStatus, newAnchorStatus, type SealOptions, sealLog } from './seal.js';
+export { parseExportLine, readLoggedEvents } from './export.js';
+export { type LogBreak, type LoggedEvent, type LogReport, LogVerifier } from './verify-log.js';

@@ -1,0 +1,126 @@
+import { openCheckpoint, type NoteVerifier } from '../checkpoint/index.js';
+import { type AuditEvent, GENESIS_HASH } from '../event.js';
+import { chainHash } from '../hash.js';
+import { leafHash, MerkleAccumulator } from '../merkle/index.js';
+
+/** An event as exported and verified: the row plus its log position (null: not yet in the log). */
+export type LoggedEvent = AuditEvent & { log_index: number | null };
+
+export interface LogBreak {
+  /** The event at fault when one can be named, else null (a range of the log is). */
+  id: number | null;
+  session_id: string | null;
+  chain_seq: number | null;
+  log_index: number | null;
+  reason: string;
+}
+
+export interface LogReport {
+  ok: boolean;
+  events: number;
+  sessions: number;
+  /** Anchored checkpoints whose signature and root matched the log. */
+  checkpointsVerified: number;
+  firstBreak: LogBreak | null;
+}
+
+interface Anchor {
+  size: number;
+  root: Uint8Array;
+}
+
+/**
+ * Verifies an audit log event by event, in log order (then the not-yet-integrated tail): each
+ * session's chain (sequence, links, hashes), dense log positions, and the Merkle root at every
+ * anchored checkpoint, whose signature must verify with the log's key. Catches what a chain
+ * alone cannot: truncated tails, deleted sessions, and chains rewritten consistently by someone
+ * with the database but not the checkpoint key.
+ *
+ * @example
+ * const verifier = new LogVerifier(anchorNotes, key);
+ * for await (const event of events) if (!verifier.check(event)) break;
+ * const report = verifier.finish();
+ */
+export class LogVerifier {
+  private readonly heads = new Map<string, { seq: number; hash: string }>();
+  private readonly anchors: Anchor[] = [];
+  private readonly tree = new MerkleAccumulator();
+  private nextAnchor = 0;
+  private lastGoodSize = 0;
+  private events = 0;
+  private verified = 0;
+  private failure: LogBreak | null = null;
+
+  constructor(anchorNotes: readonly { size: number; note: string }[], verifier: NoteVerifier) {
+    for (const { size, note } of anchorNotes) {
+      try {
+        const { checkpoint } = openCheckpoint(note, [verifier]);
+        if (checkpoint.size !== size) throw new Error(`it is filed as size ${size} but says ${checkpoint.size}`);
+        this.anchors.push({ size: checkpoint.size, root: checkpoint.rootHash });
+      } catch (error) {
+        this.failure ??= this.rangeBreak(`anchored checkpoint of size ${size} is not valid: ${(error as Error).message}`);
+      }
+    }
+    this.anchors.sort((a, b) => a.size - b.size);
+  }
+
+  /** Returns false once the log is broken. */
+  check(event: LoggedEvent): boolean {
+    if (this.failure) return false;
+    const broken = (reason: string) => {
+      this.failure = { id: event.id, session_id: event.session_id, chain_seq: event.chain_seq, log_index: event.log_index, reason };
+      return false;
+    };
+    const head = this.heads.get(event.session_id) ?? { seq: 0, hash: GENESIS_HASH };
+    if (event.chain_seq !== head.seq + 1) {
+      return broken(`expected chain_seq ${head.seq + 1} in session ${event.session_id}, found ${event.chain_seq}: a row is missing, added or out of order`);
+    }
+    if (event.prev_hash !== head.hash) return broken(`prev_hash does not match the previous row's hash ${head.hash}`);
+    const recomputed = chainHash(head.hash, event);
+    if (recomputed !== event.hash) return broken(`stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`);
+    this.heads.set(event.session_id, { seq: event.chain_seq, hash: event.hash });
+    this.events++;
+    if (event.log_index === null) return true;
+    if (event.log_index !== this.tree.size) {
+      return broken(`expected log position ${this.tree.size}, found ${event.log_index}: positions must be dense`);
+    }
+    this.tree.append(leafHash(Buffer.from(event.hash, 'hex')));
+    return this.checkAnchorAt(this.tree.size);
+  }
+
+  /** The report; also fails when the log ends before the largest anchored checkpoint. */
+  finish(): LogReport {
+    const largest = this.anchors.at(-1);
+    if (!this.failure && largest && this.tree.size < largest.size) {
+      this.failure = this.rangeBreak(
+        `the log holds ${this.tree.size} events but a checkpoint of size ${largest.size} is anchored: events were removed after it`,
+      );
+    }
+    return {
+      ok: this.failure === null,
+      events: this.events,
+      sessions: this.heads.size,
+      checkpointsVerified: this.verified,
+      firstBreak: this.failure,
+    };
+  }
+
+  private checkAnchorAt(size: number): boolean {
+    const anchor = this.anchors[this.nextAnchor];
+    if (anchor?.size !== size) return true;
+    this.nextAnchor++;
+    if (!Buffer.from(this.tree.root()).equals(Buffer.from(anchor.root))) {
+      this.failure = this.rangeBreak(
+        `the log's root at size ${size} differs from the anchored checkpoint: an event at a position in [${this.lastGoodSize}, ${size}) was altered, removed, inserted or reordered`,
+      );
+      return false;
+    }
+    this.lastGoodSize = size;
+    this.verified++;
+    return true;
+  }
+
+  private rangeBreak(reason: string): LogBreak {
+    return { id: null, session_id: null, chain_seq: null, log_index: null, reason };
+  }
+}
