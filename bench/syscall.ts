@@ -8,11 +8,9 @@
  * else postgres://postgres@127.0.0.1:5432/postgres; a scratch database is created and dropped)
  */
 
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { z } from 'zod';
 import { systemClock } from '../src/clock.js';
 import { loadOrCreateKeyStore, TokenIssuer } from '../src/security/capability/index.js';
@@ -21,66 +19,9 @@ import { migrate } from '../src/store/migrate.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { Syscall } from '../src/syscall/index.js';
 import { ToolRegistry } from '../src/tools/index.js';
+import { BASELINE_TABLE, baseline, measure, scratchDatabase, show } from './support.js';
 
-const serverUrl =
-  process.env.AOS_BENCH_DATABASE_URL ??
-  process.env.AOS_TEST_DATABASE_URL ??
-  'postgres://postgres@127.0.0.1:5432/postgres';
 const OPS_PER_SESSION: Record<number, number> = { 1: 400, 64: 30 };
-
-interface Figures {
-  throughput: number;
-  p50: number;
-  p99: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-async function measure(
-  sessions: number,
-  opsPerSession: number,
-  op: (session: number) => Promise<void>,
-): Promise<Figures> {
-  const latencies: number[] = [];
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: sessions }, async (_, session) => {
-      for (let i = 0; i < opsPerSession; i++) {
-        const start = performance.now();
-        await op(session);
-        latencies.push(performance.now() - start);
-      }
-    }),
-  );
-  const seconds = (performance.now() - began) / 1000;
-  latencies.sort((a, b) => a - b);
-  return {
-    throughput: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-  };
-}
-
-async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `aosiq_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
-}
 
 async function governed(db: Db, sessions: number): Promise<(session: number) => Promise<void>> {
   const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-bench-'));
@@ -119,30 +60,12 @@ async function governed(db: Db, sessions: number): Promise<(session: number) => 
   };
 }
 
-function baseline(db: Db): (session: number) => Promise<void> {
-  return async (session) => {
-    await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`baseline_${session}`]);
-      await tx.query('INSERT INTO bench_baseline (session_id, payload) VALUES ($1, $2::jsonb)', [
-        `baseline_${session}`,
-        '{"tool":"bench.noop"}',
-      ]);
-    });
-  };
-}
-
-function show(label: string, figures: Figures): string {
-  return `${label.padEnd(26)} ${figures.throughput.toFixed(0).padStart(7)} ops/s   p50 ${figures.p50.toFixed(2).padStart(6)} ms   p99 ${figures.p99.toFixed(2).padStart(6)} ms`;
-}
-
 async function main(): Promise<void> {
   const scratch = await scratchDatabase();
   const db = await openPostgres(scratch.url, 70);
   try {
     await migrate(db);
-    await db.exec(
-      'CREATE TABLE bench_baseline (id bigserial PRIMARY KEY, session_id text NOT NULL, payload jsonb NOT NULL)',
-    );
+    await db.exec(BASELINE_TABLE);
     console.log(
       `PostgreSQL ${(await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v}, Node ${process.version}, ${os.cpus().length} cores`,
     );

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../security/canonical/index.js';
 import type { AuditEvent } from './event.js';
 
@@ -30,7 +30,10 @@ export function chainHash(
   payloadJcs?: string,
 ): string {
   const text = payloadJcs === undefined ? canonicalJson(hashedEvent(event), 'audit event') : eventJcs(event, payloadJcs);
-  return createHash('sha256').update(Buffer.from(prevHash, 'hex')).update(text, 'utf8').digest('hex');
+  const input = Buffer.alloc(32 + Buffer.byteLength(text, 'utf8'));
+  input.write(prevHash, 0, 32, 'hex');
+  input.write(text, 32, 'utf8');
+  return hash('sha256', input, 'hex');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { canonicalJsonOfParsed } from '../../security/canonical/index.js';
 import { openCheckpoint, type NoteVerifier } from '../checkpoint/index.js';
 import { type AuditEvent, GENESIS_HASH } from '../event.js';
 import { chainHash } from '../hash.js';
@@ -76,7 +77,8 @@ export class LogVerifier {
       return broken(`expected chain_seq ${head.seq + 1} in session ${event.session_id}, found ${event.chain_seq}: a row is missing, added or out of order`);
     }
     if (event.prev_hash !== head.hash) return broken(`prev_hash does not match the previous row's hash ${head.hash}`);
-    const recomputed = chainHash(head.hash, event);
+    // The payload came from JSON (an export or a json column): serialise it without re-checking.
+    const recomputed = chainHash(head.hash, event, canonicalJsonOfParsed(event.payload));
     if (recomputed !== event.hash) return broken(`stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`);
     this.heads.set(event.session_id, { seq: event.chain_seq, hash: event.hash });
     this.events++;

@@ -64,3 +64,4 @@ export function sha256Hex(data: string | Uint8Array): string {
 export function argsHash(value: unknown, field = 'args'): string {
   return sha256Hex(canonicalJson(value, field));
 }
+export { canonicalJsonOfParsed } from './parsed.js';
