@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AosError } from '../../errors.js';
 import type { Queryable } from '../../store/db.js';
+import { chainedEventSchema } from './event-schema.js';
 import type { LoggedEvent } from './verify-log.js';
 
 const PAGE = 2000;
@@ -38,19 +39,9 @@ export async function* readLoggedEvents(db: Queryable): AsyncGenerator<LoggedEve
   }
 }
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const exportedEventSchema = z.strictObject({
+const exportedEventSchema = chainedEventSchema.extend({
   id: z.number().int().positive(),
   log_index: z.number().int().nonnegative().nullable(),
-  session_id: z.string(),
-  chain_seq: z.number().int().positive(),
-  prev_hash: hex64,
-  hash: hex64,
-  type: z.string(),
-  actor_id: z.string().nullable(),
-  principal: z.string().nullable(),
-  payload: z.record(z.string(), z.json()),
-  at: z.string(),
 });
 
 /**

@@ -7,24 +7,14 @@ import type { AuditEvent } from '../event.js';
 import { chainHash } from '../hash.js';
 import { inclusionProof, inclusionProofPlan, leafHash, verifyInclusion } from '../merkle/index.js';
 import { latestCheckpoint } from './checkpoint-writer.js';
+import { chainedEventSchema, hex64 } from './event-schema.js';
 import { loadNodes } from './nodes.js';
 
 export const PROOF_FORMAT = 'aosiq-event-proof/1';
 
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const proofFileSchema = z.strictObject({
   format: z.literal(PROOF_FORMAT),
-  event: z.strictObject({
-    session_id: z.string(),
-    chain_seq: z.number().int().positive(),
-    prev_hash: hex64,
-    hash: hex64,
-    type: z.string(),
-    actor_id: z.string().nullable(),
-    principal: z.string().nullable(),
-    payload: z.record(z.string(), z.json()),
-    at: z.string(),
-  }),
+  event: chainedEventSchema,
   log_index: z.number().int().nonnegative(),
   inclusion_proof: z.array(hex64),
   checkpoint: z.string(),
