@@ -29,6 +29,8 @@ describe('aosiq start in an empty folder', () => {
     const nextStep = new RegExp(`^  node (\\S+) approvals approve ${approvalId} `, 'm').exec(first.stdout);
     expect(nextStep, first.stdout).not.toBeNull();
     expect(path.resolve(dir, nextStep?.[1] ?? '')).toBe(cliPath);
+    expect(first.stdout).toMatch(/audit log: every step above is in a signed checkpoint of \d+ events, anchored in /);
+    expect(fs.readdirSync(path.join(dir, '.aosiq-anchors'))).toHaveLength(1);
     const tokenFile = path.join(dir, '.aosiq', 'janitor.token');
     expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(dir, 'workspace', 'tmp', 'stale.log'), 'utf8')).not.toBe('');

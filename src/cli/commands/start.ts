@@ -92,6 +92,12 @@ export function registerStart(program: Command, io: Io, run: Run): void {
             io.out(
               `  ${'fs.delete tmp/stale.log'.padEnd(24)} → APPROVAL_REQUIRED: approval ${id} is pending`,
             );
+            const { checkpoint } = await runtime.seal(true);
+            if (checkpoint) {
+              io.out(
+                `audit log: every step above is in a signed checkpoint of ${checkpoint.size} events, anchored in ${runtime.config.audit.anchors.directory}`,
+              );
+            }
             io.out('');
             const cli = invokedAs();
             io.out('next steps:');
