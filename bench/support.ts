@@ -1,7 +1,6 @@
 /** What the benchmarks share: timing, percentiles, a scratch PostgreSQL database, the baseline. */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { Db } from '../src/store/db.js';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 const serverUrl =
   process.env.AOS_BENCH_DATABASE_URL ??
@@ -42,23 +41,9 @@ export async function measure(
   };
 }
 
-export async function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `aosiq_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
-    },
-  };
+/** A scratch database on the benchmark's server (see the header of each benchmark). */
+export function scratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  return createScratchDatabase(serverUrl, 'aosiq_bench');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { describeEachStore } from '../../test/support/stores.js';
 import { manualClock } from '../clock.js';
@@ -192,6 +193,23 @@ describe('ChainVerifier', () => {
 });
 
 describeEachStore('group commit', (store) => {
+  it('writes the rest of a batch when the database refuses one of its events', async () => {
+    const { db } = store();
+    // Passes every check in the process, but no btree index can hold a key this long.
+    const tooLong = `ses_${randomBytes(50_000).toString('hex')}`;
+    const results = await Promise.allSettled([
+      recordAuditEvent(db, clock, event('ses_db_1', 1)),
+      recordAuditEvent(db, clock, event('ses_db_2', 2)),
+      recordAuditEvent(db, clock, event(tooLong, 3)),
+      recordAuditEvent(db, clock, event('ses_db_4', 4)),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    const written = await db.query<{ session_id: string }>(
+      "SELECT session_id FROM audit_events WHERE session_id LIKE 'ses_db_%' ORDER BY session_id",
+    );
+    expect(written.rows.map((row) => row.session_id)).toEqual(['ses_db_1', 'ses_db_2', 'ses_db_4']);
+  });
+
   it('rejects only the event that cannot be stored, and writes the others of its batch', async () => {
     const { db } = store();
     const good = (n: number) => recordAuditEvent(db, clock, event(`ses_batch_${n}`, n));

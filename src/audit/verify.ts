@@ -1,5 +1,6 @@
 import type { Queryable } from '../store/db.js';
 import { type AuditEvent, GENESIS_HASH } from './event.js';
+import { canonicalJsonOfParsed } from '../security/canonical/index.js';
 import { chainHash } from './hash.js';
 
 export interface ChainBreak {
@@ -14,6 +15,24 @@ export interface VerifyReport {
   sessions: number;
   events: number;
   firstBreak: ChainBreak | null;
+}
+
+/**
+ * Why `event` does not extend the chain whose last row is `head` (chain_seq and hash; zero and
+ * the genesis hash before the first row), or null when it does. The payload is taken as parsed
+ * JSON (from a json column or an export) and serialised without re-checking.
+ *
+ * @example
+ * const problem = linkProblem({ seq: 0, hash: GENESIS_HASH }, firstEvent);
+ */
+export function linkProblem(head: { seq: number; hash: string }, event: AuditEvent): string | null {
+  if (event.chain_seq !== head.seq + 1) {
+    return `expected chain_seq ${head.seq + 1} in session ${event.session_id}, found ${event.chain_seq}: a row is missing, added or out of order`;
+  }
+  if (event.prev_hash !== head.hash) return `prev_hash ${event.prev_hash} does not match the previous row's hash ${head.hash}`;
+  const recomputed = chainHash(head.hash, event, canonicalJsonOfParsed(event.payload));
+  if (recomputed !== event.hash) return `stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`;
+  return null;
 }
 
 /**
@@ -46,20 +65,8 @@ export class ChainVerifier {
       this.failure = { session_id: event.session_id, chain_seq: event.chain_seq, id: event.id, reason };
       return false;
     };
-    if (event.chain_seq !== this.seq + 1) {
-      return broken(
-        `expected chain_seq ${this.seq + 1}, found ${event.chain_seq}: a row is missing or out of order`,
-      );
-    }
-    if (event.prev_hash !== this.hash) {
-      return broken(`prev_hash ${event.prev_hash} does not match the previous row's hash ${this.hash}`);
-    }
-    const recomputed = chainHash(this.hash, event);
-    if (recomputed !== event.hash) {
-      return broken(
-        `stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`,
-      );
-    }
+    const problem = linkProblem({ seq: this.seq, hash: this.hash }, event);
+    if (problem !== null) return broken(problem);
     this.seq = event.chain_seq;
     this.hash = event.hash;
     this.events++;

@@ -57,3 +57,21 @@ describe('embedded data directory lock', () => {
     expect(fs.existsSync(path.join(dir, 'db.lock'))).toBe(false);
   });
 });
+
+describe.skipIf(!process.env.AOS_TEST_DATABASE_URL)('migrations on a fresh PostgreSQL database', () => {
+  it('are applied exactly once when several processes start together', async () => {
+    const { createScratchDatabase } = await import('../../test/support/scratch-database.js');
+    const { openPostgres } = await import('./postgres.js');
+    const scratch = await createScratchDatabase(process.env.AOS_TEST_DATABASE_URL!, 'aosiq_migrate');
+    const dbs = await Promise.all([1, 2, 3].map(() => openPostgres(scratch.url, 2)));
+    try {
+      const applied = await Promise.all(dbs.map((db) => migrate(db)));
+      expect(applied.flat().sort()).toEqual(['001_kernel', '002_audit_append', '003_transparency_log']);
+      const rows = await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM schema_migrations');
+      expect(rows.rows[0]?.n).toBe(3);
+    } finally {
+      await Promise.all(dbs.map((db) => db.close()));
+      await scratch.drop();
+    }
+  });
+});

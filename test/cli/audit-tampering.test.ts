@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/store/pglite.js';
+import { createScratchDatabase, withClient } from '../support/scratch-database.js';
 import { exitCodeOf, makeTempDir, parseJson, removeTempDirs, runCli } from './cli-process.js';
 
 const serverUrl = process.env.AOS_TEST_DATABASE_URL;
@@ -60,31 +59,16 @@ describe('aosiq audit verify after someone edits the database', () => {
   }, 120_000);
 
   describe.skipIf(!serverUrl)('on PostgreSQL (AOS_TEST_DATABASE_URL)', () => {
-    const name = `aosiq_cli_${randomBytes(6).toString('hex')}`;
-    const databaseUrl = (() => {
-      const url = new URL(serverUrl ?? 'postgres://unused');
-      url.pathname = `/${name}`;
-      return url.toString();
-    })();
-
-    async function onServer<T>(connectionString: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-      const client = new pg.Client({ connectionString });
-      await client.connect();
-      try {
-        return await fn(client);
-      } finally {
-        await client.end();
-      }
-    }
-
+    let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | undefined;
     afterAll(async () => {
-      await onServer(serverUrl ?? '', (admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await scratch?.drop();
     });
 
     it('names the altered row in a PostgreSQL database', async () => {
-      await onServer(serverUrl ?? '', (admin) => admin.query(`CREATE DATABASE ${name}`));
+      scratch = await createScratchDatabase(serverUrl ?? '', 'aosiq_cli');
+      const databaseUrl = scratch.url;
       await expectTamperingCaught('postgres', { AOS_DATABASE_URL: databaseUrl }, async () => {
-        const { rows } = await onServer(databaseUrl, (client) => client.query<Tampered>(TAMPER_SQL));
+        const { rows } = await withClient(databaseUrl, (client) => client.query<Tampered>(TAMPER_SQL));
         expect(rows).toHaveLength(1);
         return rows[0] as Tampered;
       });

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { Db } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { openPglite } from '../../src/store/pglite.js';
 import { openPostgres } from '../../src/store/postgres.js';
+import { createScratchDatabase } from './scratch-database.js';
 
 const serverUrl = process.env.AOS_TEST_DATABASE_URL;
 let noticeShown = false;
@@ -19,23 +18,14 @@ export async function createTestStore(kind: StoreKind): Promise<{ db: Db; drop: 
     return { db, drop: () => db.close() };
   }
   if (!serverUrl) throw new Error('AOS_TEST_DATABASE_URL is not set');
-  const name = `aosiq_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const db = await openPostgres(url.toString(), 80);
+  const scratch = await createScratchDatabase(serverUrl, 'aosiq_test');
+  const db = await openPostgres(scratch.url, 80);
   await migrate(db);
   return {
     db,
     async drop() {
       await db.close();
-      const cleanup = new pg.Client({ connectionString: serverUrl });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await cleanup.end();
+      await scratch.drop();
     },
   };
 }

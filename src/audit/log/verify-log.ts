@@ -1,7 +1,6 @@
-import { canonicalJsonOfParsed } from '../../security/canonical/index.js';
 import { openCheckpoint, type NoteVerifier } from '../checkpoint/index.js';
 import { type AuditEvent, GENESIS_HASH } from '../event.js';
-import { chainHash } from '../hash.js';
+import { linkProblem } from '../verify.js';
 import { leafHash, MerkleAccumulator } from '../merkle/index.js';
 
 /** An event as exported and verified: the row plus its log position (null: not yet in the log). */
@@ -73,13 +72,8 @@ export class LogVerifier {
       return false;
     };
     const head = this.heads.get(event.session_id) ?? { seq: 0, hash: GENESIS_HASH };
-    if (event.chain_seq !== head.seq + 1) {
-      return broken(`expected chain_seq ${head.seq + 1} in session ${event.session_id}, found ${event.chain_seq}: a row is missing, added or out of order`);
-    }
-    if (event.prev_hash !== head.hash) return broken(`prev_hash does not match the previous row's hash ${head.hash}`);
-    // The payload came from JSON (an export or a json column): serialise it without re-checking.
-    const recomputed = chainHash(head.hash, event, canonicalJsonOfParsed(event.payload));
-    if (recomputed !== event.hash) return broken(`stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`);
+    const problem = linkProblem(head, event);
+    if (problem !== null) return broken(problem);
     this.heads.set(event.session_id, { seq: event.chain_seq, hash: event.hash });
     this.events++;
     if (event.log_index === null) return true;
