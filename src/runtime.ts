@@ -1,9 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CheckpointKey, loadOrCreateCheckpointKey } from './audit/checkpoint/index.js';
-import { type AnchorStatus, newAnchorStatus, sealLog } from './audit/log/index.js';
+import { type AnchorSink, type AnchorStatus, newAnchorStatus, openAnchorSinks } from './audit/anchors/index.js';
+import { sealLog } from './audit/log/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config/index.js';
+import { AosError } from './errors.js';
 import { type KeyStore, loadOrCreateKeyStore, TokenIssuer } from './security/capability/index.js';
 import { type Db, openStore } from './store/index.js';
 import { type ActorClass, Syscall, type SyscallDeps } from './syscall/index.js';
@@ -26,7 +28,11 @@ export interface Runtime {
   deps: SyscallDeps;
   /** The key that signs the transparency log's checkpoints (not the token key). */
   checkpointKey: CheckpointKey;
+  /** The anchor stores checkpoints go to, and how anchoring is going. */
+  anchorSinks: readonly AnchorSink[];
   anchors: AnchorStatus;
+  /** Asks each anchor store what protects it (e.g. Object Lock) and records the answer; throws CONFIG_INVALID on a misconfigured lock. */
+  probeAnchors(): Promise<void>;
   /** Integrates new audit events into the log, signs a checkpoint when due (or now, if forced), anchors it. */
   seal(force?: boolean): ReturnType<typeof sealLog>;
   /** Where the data lives and which migrations this start applied, for the start-up summary. */
@@ -78,6 +84,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     audience: config.token.audience,
     now: () => clock.now(),
   });
+  const anchorSinks = openAnchorSinks(config.audit.anchors, env);
   const checkpointKey = loadOrCreateCheckpointKey(path.join(options.dataDir, 'checkpoint-key'), config.audit.origin);
   const opened = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   const deps: SyscallDeps = {
@@ -90,17 +97,20 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     maxDelegationDepth: config.token.max_delegation_depth,
     maxArgsBytes: config.limits.max_args_bytes,
     toolTimeoutMs: TOOL_TIMEOUT_MS,
+    approvalPolicies: config.approvals,
   };
-  const anchors = newAnchorStatus();
+  const anchors = newAnchorStatus(anchorSinks);
   return {
     config,
     checkpointKey,
+    anchorSinks,
     anchors,
+    probeAnchors: () => probeAnchors(anchorSinks, anchors),
     seal: (force = false) =>
       sealLog(opened.db, {
         signer: checkpointKey.signer,
         origin: config.audit.origin,
-        anchorDirectory: config.audit.anchors.directory,
+        sinks: anchorSinks,
         everyEvents: config.audit.checkpoint_every_events,
         everySeconds: config.audit.checkpoint_every_seconds,
         clock,
@@ -115,4 +125,19 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     store: { location: opened.location, applied: opened.applied },
     close: () => opened.db.close(),
   };
+}
+
+async function probeAnchors(sinks: readonly AnchorSink[], status: AnchorStatus): Promise<void> {
+  for (const [i, sink] of sinks.entries()) {
+    const entry = status.sinks[i]!;
+    try {
+      entry.protection = await sink.probe();
+      entry.ok = true;
+    } catch (error) {
+      if (error instanceof AosError && error.code === 'CONFIG_INVALID') throw error;
+      entry.protection = null;
+      entry.ok = false;
+      entry.lastError = `${sink.name}: probe failed: ${(error as Error).message}`;
+    }
+  }
 }

@@ -1,3 +1,4 @@
 export * from './approval.js';
-export { decideApproval, findApproval, listApprovals } from './decide.js';
-export { consumeApproval, type ProposedCall, requestApproval } from './request.js';
+export { type Decision, decideApproval, findApproval, listApprovals, listVotes } from './decide.js';
+export { type ApprovalRequestOutcome, consumeApproval, type ProposedCall, recordExpiry, requestApproval } from './request.js';
+export { type ApprovalPolicies, type ApprovalPolicy, DEFAULT_POLICY, resolvePolicy } from './policy.js';

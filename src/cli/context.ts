@@ -14,6 +14,11 @@ export function globalOptions(command: Command): GlobalOptions {
   return { ...options, config: path.resolve(options.config), dataDir: path.resolve(options.dataDir) };
 }
 
+/** The runtime the global options name (AOS_DATABASE_URL selects PostgreSQL). */
+export function openCliRuntime(options: GlobalOptions): Promise<Runtime> {
+  return openRuntime({ configPath: options.config, dataDir: options.dataDir, databaseUrl: process.env.AOS_DATABASE_URL || undefined });
+}
+
 /**
  * Opens the runtime for one command and always closes it (releasing the data directory lock).
  *
@@ -25,11 +30,7 @@ export async function withRuntime<T>(
   fn: (runtime: Runtime, options: GlobalOptions) => Promise<T>,
 ): Promise<T> {
   const options = globalOptions(command);
-  const runtime = await openRuntime({
-    configPath: options.config,
-    dataDir: options.dataDir,
-    databaseUrl: process.env.AOS_DATABASE_URL || undefined,
-  });
+  const runtime = await openCliRuntime(options);
   try {
     return await fn(runtime, options);
   } finally {

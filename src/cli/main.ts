@@ -4,6 +4,7 @@ import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
+import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTools } from './commands/tools.js';
 import type { Run } from './context.js';
@@ -50,6 +51,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerApprovals(program, io, run);
   registerAudit(program, io, run);
   registerKeys(program, io, run);
+  registerServe(program, io, run);
   registerTools(program, io, run);
   return program;
 }

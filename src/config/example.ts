@@ -89,6 +89,18 @@ tools:
   # Your own tool modules (ES modules default-exporting tool definitions).
   modules: []
 
+# How irreversible calls are approved. Each setting comes from the most specific place that
+# names it: tools, then classes, then default.
+approvals:
+  default:
+    expires_after_seconds: 86400   # an approval not used by then is void; the actor must ask again
+    quorum: 1                      # distinct approvers needed
+    separation_of_duties: true     # whoever caused a request may not approve it
+  tools: {}
+    # fs.delete: { quorum: 2, approvers: ["key:alice", "key:bob", "key:carol"] }
+  classes: {}
+    # deployer: { expires_after_seconds: 3600 }
+
 # The transparency log over every audit event: signed checkpoints, anchored outside the
 # database so that rewriting the database alone is detectable.
 audit:
@@ -96,6 +108,17 @@ audit:
   checkpoint_every_events: 1000    # sign a checkpoint after this many new events...
   checkpoint_every_seconds: 60     # ...or this long after the last one, whichever comes first
   anchors:
-    directory: ./.aosiq-anchors    # keep it on storage the database's credentials cannot write
+    directory: ./.aosiq-anchors    # keep it on storage the database's credentials cannot write (null: off)
+    # S3-compatible object storage, on credentials of its own, written once per checkpoint
+    # (If-None-Match: *). Keys come from the environment variables named here.
+    # s3:
+    #   bucket: aosiq-anchors
+    #   prefix: prod/
+    #   region: us-east-1
+    #   endpoint: https://s3.example.internal   # for S3-compatible stores; omit for AWS
+    #   force_path_style: true                  # most S3-compatible stores want this
+    #   access_key_id_env: AOS_ANCHOR_S3_ACCESS_KEY_ID
+    #   secret_access_key_env: AOS_ANCHOR_S3_SECRET_ACCESS_KEY
+    #   object_lock: { mode: COMPLIANCE, retain_days: 365 }   # needs a bucket with Object Lock
 `;
 }

@@ -8,4 +8,5 @@ export {
   type Config,
   configSchema,
   type HttpConfig,
+  type NotificationsConfig,
 } from './schema.js';

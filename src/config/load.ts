@@ -95,7 +95,10 @@ function resolvePaths(config: Config, folder: string, ttlSeconds: number | strin
     ...config,
     token: typeof ttlSeconds === 'number' ? { ...config.token, ttl_seconds: ttlSeconds } : config.token,
     tools: { ...config.tools, roots, modules: config.tools.modules.map((path) => resolve(folder, path)) },
-    audit: { ...config.audit, anchors: { directory: resolve(folder, config.audit.anchors.directory) } },
+    audit: {
+      ...config.audit,
+      anchors: { ...config.audit.anchors, directory: config.audit.anchors.directory && resolve(folder, config.audit.anchors.directory) },
+    },
   };
 }
 

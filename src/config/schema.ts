@@ -78,6 +78,60 @@ const toolsSchema = z.strictObject({
   modules: z.array(z.string().min(1)).default([]),
 });
 
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name, e.g. AOS_ANCHOR_S3_SECRET_ACCESS_KEY' });
+
+// Object storage for anchors, on credentials of its own (read from the environment, never from this file).
+const s3AnchorSchema = z.strictObject({
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name (3-63 lowercase letters, digits, "." or "-")' }),
+  prefix: z
+    .string()
+    .regex(/^([^/\s][^\s]*\/)?$/, { error: 'expected empty or a key prefix ending in "/", e.g. "prod/"' })
+    .default(''),
+  region: z.string().min(1).default('us-east-1'),
+  endpoint: z.url({ protocol: /^https?$/ }).optional(),
+  force_path_style: z.boolean().default(false),
+  access_key_id_env: envName.default('AOS_ANCHOR_S3_ACCESS_KEY_ID'),
+  secret_access_key_env: envName.default('AOS_ANCHOR_S3_SECRET_ACCESS_KEY'),
+  session_token_env: envName.optional(),
+  object_lock: z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), retain_days: positiveInt }).optional(),
+  timeout_ms: positiveInt.default(5000),
+});
+
+// How irreversible calls are approved; the most specific setting wins (tool, then class, then default).
+const approvalPolicySchema = z
+  .strictObject({
+    expires_after_seconds: positiveInt.optional(),
+    quorum: positiveInt.optional(),
+    // Who may approve, as recorded principals (e.g. "key:alice", "alice"); absent: anyone with the approve scope.
+    approvers: z.array(z.string().min(1)).min(1).optional(),
+    separation_of_duties: z.boolean().optional(),
+  })
+  .refine((policy) => !policy.approvers || !policy.quorum || policy.quorum <= policy.approvers.length, {
+    error: 'quorum is larger than the list of approvers: it could never be reached',
+  });
+
+const approvalsSchema = z.strictObject({
+  default: approvalPolicySchema.prefault({}),
+  classes: z.record(nameSchema, approvalPolicySchema).default({}),
+  tools: z.record(z.string().min(1), approvalPolicySchema).default({}),
+});
+
+// Webhooks told of approval requests and decisions (JSON with a Slack-compatible `text`).
+const webhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  events: z.array(z.enum(['approval.requested', 'approval.decided', 'approval.expired'])).min(1).default(['approval.requested', 'approval.decided', 'approval.expired']),
+  // HMAC-SHA256 of the body with the secret in this environment variable, sent as X-AOS-Signature.
+  secret_env: envName.optional(),
+  timeout_ms: positiveInt.default(5000),
+  max_attempts: positiveInt.default(8),
+});
+
+const notificationsSchema = z.strictObject({
+  // Where links in notifications point (the dashboard / API); the server's own address when absent.
+  base_url: z.url({ protocol: /^https?$/ }).optional(),
+  webhooks: z.record(nameSchema, webhookSchema).default({}),
+});
+
 const auditSchema = z.strictObject({
   // The checkpoint origin line: names this log to verifiers (C2SP tlog-checkpoint).
   origin: z
@@ -88,10 +142,14 @@ const auditSchema = z.strictObject({
   checkpoint_every_seconds: positiveInt.default(60),
   anchors: z
     .strictObject({
-      // Outside the database, so a database compromise cannot rewrite it too.
-      directory: z.string().min(1).default('.aosiq-anchors'),
+      // Outside the database, so a database compromise cannot rewrite it too; null turns it off.
+      directory: z.string().min(1).nullable().default('.aosiq-anchors'),
+      s3: s3AnchorSchema.optional(),
     })
-    .prefault({}),
+    .prefault({})
+    .refine((anchors) => anchors.directory !== null || anchors.s3 !== undefined, {
+      error: 'at least one anchor store is needed: set directory or s3',
+    }),
 });
 
 /**
@@ -109,6 +167,8 @@ export const configSchema = z.strictObject({
   actor_classes: z.record(nameSchema, actorClassSchema).default({}),
   tools: toolsSchema.prefault({}),
   audit: auditSchema.prefault({}),
+  approvals: approvalsSchema.prefault({}),
+  notifications: notificationsSchema.prefault({}),
 });
 
 /** A loaded configuration: defaults applied, root and module paths absolute. */
@@ -116,4 +176,6 @@ export type Config = z.infer<typeof configSchema>;
 export type ActorClassConfig = Config['actor_classes'][string];
 export type CommandConfig = Config['tools']['commands'][string];
 export type HttpConfig = Config['tools']['http'];
+export type ApprovalsConfig = Config['approvals'];
+export type NotificationsConfig = Config['notifications'];
 export type BlastRadiusLevel = (typeof BLAST_RADIUS_LEVELS)[number];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { consumeApproval, requestApproval } from '../approvals/index.js';
+import { type ApprovalRow, consumeApproval, requestApproval, resolvePolicy } from '../approvals/index.js';
 import { appendAuditEvents, lockSession, recordAuditEvent } from '../audit/index.js';
 import { redactSecrets, storableText } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
@@ -82,7 +82,9 @@ async function checkCall(
 }
 
 type Started = { kind: 'started'; seq: number; approvalId: string | null };
-type Paused = { kind: 'approval_required'; approvalId: string; created: boolean };
+type Paused =
+  | { kind: 'approval_required'; approvalId: string; created: boolean }
+  | { kind: 'refused'; approval: ApprovalRow };
 
 function startedEvent(
   call: CheckedCall,
@@ -140,12 +142,9 @@ async function startCall(
     };
     const approval = await consumeApproval(tx, deps.clock, match);
     if (!approval) {
-      const filed = await requestApproval(tx, deps.clock, {
-        ...match,
-        args: call.args,
-        blastRadius: tool.blastRadius,
-        grant: redactSecrets(call.grant),
-      });
+      const policy = resolvePolicy(deps.approvalPolicies, toolName, claims.cls);
+      const filed = await requestApproval(tx, deps.clock, { ...match, args: call.args, blastRadius: tool.blastRadius, grant: redactSecrets(call.grant) }, policy);
+      if (filed.kind === 'refused') return filed;
       return { kind: 'approval_required', approvalId: filed.approval.id, created: filed.created };
     }
     const [written] = await appendAuditEvents(tx, deps.clock, [
@@ -153,6 +152,19 @@ async function startCall(
     ]);
     return { kind: 'started', seq: written!.chainSeq, approvalId: approval.id };
   });
+}
+
+/** The actor's answer when its last identical request was denied or ran out (told once). */
+function refusedApproval(approval: ApprovalRow): AosError {
+  const details = { approvalId: approval.id, tool: approval.tool, argsHash: approval.args_hash };
+  if (approval.status === 'expired') {
+    return new AosError('APPROVAL_EXPIRED', `approval ${approval.id} for ${approval.tool} expired before it was used; call again to ask anew`, details);
+  }
+  return new AosError(
+    'APPROVAL_DENIED',
+    `approval ${approval.id} for ${approval.tool} was denied by ${approval.decided_by}${approval.decision_reason ? `: ${approval.decision_reason}` : ''}; call again only to ask anew`,
+    { ...details, deniedBy: approval.decided_by, reason: approval.decision_reason },
+  );
 }
 
 /**
@@ -187,6 +199,7 @@ export async function callTool(
       { operation: 'call_tool', tool: toolName },
     );
   }
+  if (started.kind === 'refused') throw refusedApproval(started.approval);
   if (started.kind === 'approval_required') {
     throw new AosError(
       'APPROVAL_REQUIRED',

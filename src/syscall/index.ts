@@ -39,8 +39,8 @@ export class Syscall {
   }
 
   /** Records an operator's decision on a pending approval; the approved call may then run once. */
-  decide(id: string, decision: 'approve' | 'deny', operator: string, reason?: string): Promise<ApprovalRow> {
-    return decideApproval(this.deps.db, this.deps.clock, { id, decision, operator, reason });
+  decide(id: string, decision: 'approve' | 'deny', operator: string, reason?: string, credential?: string): Promise<ApprovalRow> {
+    return decideApproval(this.deps.db, this.deps.clock, { id, decision, operator, reason, credential });
   }
 
   /** Spawns a child of the actor holding `parentToken`; grants narrow, never widen. */

@@ -1,3 +1,4 @@
+import type { ApprovalPolicies } from '../approvals/index.js';
 import type { Clock } from '../clock.js';
 import type { JsonValue } from '../security/canonical/index.js';
 import type { CapabilityClaims, Grant, MintClaims } from '../security/capability/index.js';
@@ -36,6 +37,8 @@ export interface SyscallDeps {
   maxArgsBytes: number;
   /** How long one tool call may run before it is aborted. */
   toolTimeoutMs: number;
+  /** aosiq.yaml `approvals:`; the built-in default policy when absent. */
+  approvalPolicies?: ApprovalPolicies | undefined;
 }
 
 export type ToolResult = JsonValue;

@@ -21,6 +21,8 @@ export interface SpawnRequest {
   parentToken?: string | undefined;
   /** Who asks: the operator (top-level) or the parent's principal is recorded when absent. */
   principal?: string | undefined;
+  /** The authority a top-level spawn is clamped to (e.g. an API key's grants); the operator's when absent. */
+  authority?: { name: string; grants: Grant[] } | undefined;
 }
 
 export interface SpawnOutcome {
@@ -95,8 +97,8 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
       ? delegate({ ...narrowing, parent, maxDepth: deps.maxDelegationDepth })
       : clampToAuthority({
           ...narrowing,
-          authority: deps.operator.grants,
-          authorityName: `operator ${deps.operator.name}`,
+          authority: request.authority?.grants ?? deps.operator.grants,
+          authorityName: request.authority?.name ?? `operator ${deps.operator.name}`,
         });
   } catch (caught) {
     if (!isAosError(caught)) throw caught;

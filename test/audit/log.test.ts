@@ -7,7 +7,6 @@ import { generateNoteKey, parseSignerKey } from '../../src/audit/checkpoint/inde
 import {
   buildProofFile,
   integrate,
-  newAnchorStatus,
   readLogState,
   sealLog,
   verifyProofFile,
@@ -17,6 +16,7 @@ import { leafHash, rootFromLeafHashes } from '../../src/audit/merkle/index.js';
 import { manualClock } from '../../src/clock.js';
 import { isAosError } from '../../src/errors.js';
 import type { Db } from '../../src/store/db.js';
+import { FileAnchorSink, newAnchorStatus } from '../../src/audit/anchors/index.js';
 import { describeEachStore } from '../support/stores.js';
 
 const clock = manualClock(new Date('2026-06-01T00:00:00Z'));
@@ -48,7 +48,8 @@ async function leavesInLogOrder(db: Db): Promise<Uint8Array[]> {
 }
 
 function sealOptions(anchorDirectory: string) {
-  return { signer, origin: 'aosiq-test/log', anchorDirectory, everyEvents: 10, everySeconds: 3600, clock, status: newAnchorStatus() };
+  const sinks = [new FileAnchorSink(anchorDirectory)];
+  return { signer, origin: 'aosiq-test/log', sinks, everyEvents: 10, everySeconds: 3600, clock, status: newAnchorStatus(sinks) };
 }
 
 describeEachStore('transparency log', (store) => {

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, expect, it } from 'vitest';
 import { recordAuditEvent } from '../../src/audit/append.js';
-import { readFileAnchors } from '../../src/audit/anchors/file-sink.js';
+import { FileAnchorSink, newAnchorStatus } from '../../src/audit/anchors/index.js';
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '../../src/audit/checkpoint/index.js';
 import { GENESIS_HASH } from '../../src/audit/event.js';
 import { chainHash } from '../../src/audit/hash.js';
-import { LogVerifier, type LogReport, newAnchorStatus, readLoggedEvents, sealLog } from '../../src/audit/log/index.js';
+import { LogVerifier, type LogReport, readLoggedEvents, sealLog } from '../../src/audit/log/index.js';
 import { manualClock } from '../../src/clock.js';
 import type { Db } from '../../src/store/db.js';
 import { createTestStore, storeKinds } from '../support/stores.js';
@@ -19,7 +19,7 @@ const signer = parseSignerKey(keys.signerKey);
 const verifier = parseVerifierKey(keys.verifierKey);
 
 async function verify(db: Db, anchorDirectory: string): Promise<LogReport> {
-  const log = new LogVerifier(readFileAnchors(anchorDirectory), verifier);
+  const log = new LogVerifier(await new FileAnchorSink(anchorDirectory).list(), verifier);
   for await (const event of readLoggedEvents(db)) if (!log.check(event)) break;
   return log.finish();
 }
@@ -47,7 +47,8 @@ for (const kind of storeKinds()) {
           await recordAuditEvent(db, clock, { sessionId: session, type: 'TOOL_CALL_STARTED', actorId: 'act', principal: 'p', payload: { i } });
         }
       }
-      await sealLog(db, { signer, origin: 'aosiq-test/tamper', anchorDirectory: anchors, everyEvents: 1, everySeconds: 1, clock, status: newAnchorStatus(), force: true });
+      const sinks = [new FileAnchorSink(anchors)];
+      await sealLog(db, { signer, origin: 'aosiq-test/tamper', sinks, everyEvents: 1, everySeconds: 1, clock, status: newAnchorStatus(sinks), force: true });
       const clean = await verify(db, anchors);
       expect(clean).toMatchObject({ ok: true, events: 15, checkpointsVerified: 1 });
       return async () => drop();

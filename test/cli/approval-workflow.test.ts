@@ -12,7 +12,7 @@ interface ApprovalJson {
 describe('approving an irreversible call from the command line', () => {
   it('runs the approved call exactly once, and only after the approval', async () => {
     const dir = makeTempDir();
-    const started = await runCli(dir, ['start']);
+    const started = await runCli(dir, ['start', '--no-serve']);
     expect(started.code, started.stderr).toBe(0);
     const staleLog = path.join(dir, 'workspace', 'tmp', 'stale.log');
     const deleteStaleLog = [

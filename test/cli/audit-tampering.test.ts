@@ -25,7 +25,7 @@ async function expectTamperingCaught(
   tamper: (dir: string) => Promise<Tampered>,
 ): Promise<void> {
   const dir = makeTempDir();
-  const started = await runCli(dir, ['start'], env);
+  const started = await runCli(dir, ['start', '--no-serve'], env);
   expect(started.code, started.stderr).toBe(0);
   expect(started.stdout).toContain(`(${store}), applied migrations`);
 

@@ -11,7 +11,7 @@ describe('aosiq audit transparency log', () => {
   afterAll(removeTempDirs);
 
   it('checkpoints, proves an event, and verifies proofs and exports without the database', async () => {
-    expect((await runCli(dir, ['start'])).code).toBe(0);
+    expect((await runCli(dir, ['start', '--no-serve'])).code).toBe(0);
     const checkpoint = await runCli(dir, ['audit', 'checkpoint']);
     expect(checkpoint.code, checkpoint.stderr).toBe(0);
     expect(checkpoint.stdout).toMatch(/^aosiq\/local\n\d+\n[A-Za-z0-9+/]{43}=\n/);
@@ -22,7 +22,9 @@ describe('aosiq audit transparency log', () => {
     const proved = await runCli(dir, ['audit', 'verify-proof', 'p.json', '--key', 'log.vkey']);
     expect(proved.code, proved.stderr).toBe(0);
     const proof = path.join(dir, 'p.json');
-    fs.writeFileSync(proof, fs.readFileSync(proof, 'utf8').replace('"chain_seq":2', '"chain_seq":3'));
+    const tampered = JSON.parse(fs.readFileSync(proof, 'utf8')) as { event: { chain_seq: number } };
+    tampered.event.chain_seq += 1;
+    fs.writeFileSync(proof, JSON.stringify(tampered));
     expect((await runCli(dir, ['audit', 'verify-proof', 'p.json', '--key', 'log.vkey'])).code).toBe(exitCodeOf('AUDIT_CHAIN_BROKEN'));
 
     expect((await runCli(dir, ['audit', 'export', '--out', 'log.jsonl'])).code).toBe(0);

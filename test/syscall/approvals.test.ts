@@ -121,7 +121,7 @@ describeEachStore('syscall approvals', (store) => {
   });
 
   it('leaves a denied call unrun and asks anew on retry', async () => {
-    const { db, clock, counters, actor, paused } = await setUp();
+    const { db, syscall, clock, counters, actor, paused } = await setUp();
     const args = { target: 'backups' };
     const id = await paused(args);
 
@@ -133,6 +133,10 @@ describeEachStore('syscall approvals', (store) => {
     expect(await auditEvents(db, actor.sessionId, 'HUMAN_APPROVAL_GRANTED')).toHaveLength(0);
     expect(await actorState(db, actor.actorId)).toBe('runnable');
 
+    // The actor is told of the denial once, with who denied it and why; asking again files anew.
+    const told = await rejection(syscall.callTool(actor.token, 'test.destroy', args), 'APPROVAL_DENIED');
+    expect(told.message).toMatch(/was denied by bob: no/);
+    expect(told.details).toMatchObject({ approvalId: id, deniedBy: 'bob', reason: 'no' });
     const retry = await paused(args);
     expect(retry).not.toBe(id);
     expect(counters.destroy).toBe(0);

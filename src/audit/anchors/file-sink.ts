@@ -1,49 +1,60 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { AosError } from '../../errors.js';
-
-/** Where one anchored checkpoint lives: one file per tree size, written once. */
-export function anchorFile(directory: string, size: number): string {
-  return path.join(directory, `checkpoint-${String(size).padStart(16, '0')}.txt`);
-}
+import { type AnchoredCheckpoint, type AnchorSink, anchorName, anchorSizeOf } from './sink.js';
 
 /**
- * Writes a signed checkpoint into a directory outside the database. A file is never
- * overwritten: the same checkpoint again is a no-op, a different one under the same size is
- * refused (that is exactly what an attacker rewriting the log would try).
+ * Signed checkpoints in a directory outside the database, one read-only file per tree size
+ * (`checkpoint-<16 digits>.txt`). The embedded default; keep the directory on storage the
+ * database's credentials cannot write.
  *
  * @example
- * writeFileAnchor('/var/lib/aosiq-anchors', 1024, note);
+ * const sink = new FileAnchorSink('/var/lib/aosiq-anchors');
+ * await sink.write(1024, note);
  */
-export function writeFileAnchor(directory: string, size: number, note: string): string {
-  fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const file = anchorFile(directory, size);
-  try {
-    fs.writeFileSync(file, note, { flag: 'wx', mode: 0o444 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    if (fs.readFileSync(file, 'utf8') !== note) {
-      throw new AosError('AUDIT_CHAIN_BROKEN', `${file} already anchors a different checkpoint of size ${size}`, { file });
+export class FileAnchorSink implements AnchorSink {
+  constructor(readonly directory: string) {}
+
+  get name(): string {
+    return this.directory;
+  }
+
+  /** The file that holds (or would hold) the checkpoint of this size. */
+  fileFor(size: number): string {
+    return path.join(this.directory, anchorName(size));
+  }
+
+  async anchoredSize(): Promise<number> {
+    if (!fs.existsSync(this.directory)) return 0;
+    return Math.max(0, ...fs.readdirSync(this.directory).map((name) => anchorSizeOf(name) ?? 0));
+  }
+
+  async write(size: number, note: string): Promise<void> {
+    fs.mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+    const file = this.fileFor(size);
+    try {
+      fs.writeFileSync(file, note, { flag: 'wx', mode: 0o444 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (fs.readFileSync(file, 'utf8') !== note) {
+        throw new AosError('AUDIT_CHAIN_BROKEN', `${file} already anchors a different checkpoint of size ${size}`, { file });
+      }
     }
   }
-  return file;
-}
 
-/**
- * Every checkpoint anchored in the directory, oldest first.
- *
- * @example
- * for (const { size, note } of readFileAnchors(dir)) console.log(size);
- */
-export function readFileAnchors(directory: string): { size: number; note: string; file: string }[] {
-  if (!fs.existsSync(directory)) return [];
-  return fs
-    .readdirSync(directory)
-    .filter((name) => /^checkpoint-\d{16}\.txt$/.test(name))
-    .sort()
-    .map((name) => ({
-      size: Number(name.slice('checkpoint-'.length, -'.txt'.length)),
-      note: fs.readFileSync(path.join(directory, name), 'utf8'),
-      file: path.join(directory, name),
-    }));
+  async list(): Promise<AnchoredCheckpoint[]> {
+    if (!fs.existsSync(this.directory)) return [];
+    return fs
+      .readdirSync(this.directory)
+      .filter((name) => anchorSizeOf(name) !== null)
+      .sort()
+      .map((name) => {
+        const location = path.join(this.directory, name);
+        return { size: anchorSizeOf(name)!, note: fs.readFileSync(location, 'utf8'), location };
+      });
+  }
+
+  async probe(): Promise<string> {
+    return 'local directory: files written once, read-only (0444)';
+  }
 }

@@ -1,7 +1,8 @@
 import { openCheckpoint, type NoteVerifier } from '../checkpoint/index.js';
 import { type AuditEvent, GENESIS_HASH } from '../event.js';
 import { linkProblem } from '../verify.js';
-import { leafHash, MerkleAccumulator } from '../merkle/index.js';
+import { extendEdge } from '../merkle/accumulator.js';
+import { foldNodes, leafHash } from '../merkle/index.js';
 
 /** An event as exported and verified: the row plus its log position (null: not yet in the log). */
 export type LoggedEvent = AuditEvent & { log_index: number | null };
@@ -29,6 +30,9 @@ interface Anchor {
   root: Uint8Array;
 }
 
+// An event hash as raw bytes, the leaf's input; reused because check() runs once per event.
+const eventHashBytes = Buffer.alloc(32);
+
 /**
  * Verifies an audit log event by event, in log order (then the not-yet-integrated tail): each
  * session's chain (sequence, links, hashes), dense log positions, and the Merkle root at every
@@ -44,7 +48,9 @@ interface Anchor {
 export class LogVerifier {
   private readonly heads = new Map<string, { seq: number; hash: string }>();
   private readonly anchors: Anchor[] = [];
-  private readonly tree = new MerkleAccumulator();
+  // The Merkle tree as its right edge (see extendEdge): the leaf hashes are the verifier's own.
+  private readonly edge: Uint8Array[] = [];
+  private size = 0;
   private nextAnchor = 0;
   private lastGoodSize = 0;
   private events = 0;
@@ -67,29 +73,31 @@ export class LogVerifier {
   /** Returns false once the log is broken. */
   check(event: LoggedEvent): boolean {
     if (this.failure) return false;
-    const broken = (reason: string) => {
-      this.failure = { id: event.id, session_id: event.session_id, chain_seq: event.chain_seq, log_index: event.log_index, reason };
-      return false;
-    };
-    const head = this.heads.get(event.session_id) ?? { seq: 0, hash: GENESIS_HASH };
-    const problem = linkProblem(head, event);
-    if (problem !== null) return broken(problem);
-    this.heads.set(event.session_id, { seq: event.chain_seq, hash: event.hash });
+    const head = this.heads.get(event.session_id);
+    const problem = linkProblem(head ?? { seq: 0, hash: GENESIS_HASH }, event);
+    if (problem !== null) return this.broken(event, problem);
+    if (head === undefined) this.heads.set(event.session_id, { seq: event.chain_seq, hash: event.hash });
+    else {
+      head.seq = event.chain_seq;
+      head.hash = event.hash;
+    }
     this.events++;
     if (event.log_index === null) return true;
-    if (event.log_index !== this.tree.size) {
-      return broken(`expected log position ${this.tree.size}, found ${event.log_index}: positions must be dense`);
+    if (event.log_index !== this.size) {
+      return this.broken(event, `expected log position ${this.size}, found ${event.log_index}: positions must be dense`);
     }
-    this.tree.append(leafHash(Buffer.from(event.hash, 'hex')));
-    return this.checkAnchorAt(this.tree.size);
+    // linkProblem matched the hash against one it computed, so it is 64 hex digits.
+    eventHashBytes.write(event.hash, 'hex');
+    extendEdge(this.edge, this.size++, leafHash(eventHashBytes));
+    return this.checkAnchorAt(this.size);
   }
 
   /** The report; also fails when the log ends before the largest anchored checkpoint. */
   finish(): LogReport {
     const largest = this.anchors.at(-1);
-    if (!this.failure && largest && this.tree.size < largest.size) {
+    if (!this.failure && largest && this.size < largest.size) {
       this.failure = this.rangeBreak(
-        `the log holds ${this.tree.size} events but a checkpoint of size ${largest.size} is anchored: events were removed after it`,
+        `the log holds ${this.size} events but a checkpoint of size ${largest.size} is anchored: events were removed after it`,
       );
     }
     return {
@@ -101,19 +109,26 @@ export class LogVerifier {
     };
   }
 
+  /** Checks every anchor of this size (several stores may each hold one). */
   private checkAnchorAt(size: number): boolean {
-    const anchor = this.anchors[this.nextAnchor];
-    if (anchor?.size !== size) return true;
-    this.nextAnchor++;
-    if (!Buffer.from(this.tree.root()).equals(Buffer.from(anchor.root))) {
-      this.failure = this.rangeBreak(
-        `the log's root at size ${size} differs from the anchored checkpoint: an event at a position in [${this.lastGoodSize}, ${size}) was altered, removed, inserted or reordered`,
-      );
-      return false;
+    if (this.anchors[this.nextAnchor]?.size !== size) return true;
+    const root = Buffer.from(foldNodes(this.edge));
+    for (let anchor = this.anchors[this.nextAnchor]; anchor?.size === size; anchor = this.anchors[++this.nextAnchor]) {
+      if (!root.equals(anchor.root)) {
+        this.failure = this.rangeBreak(
+          `the log's root at size ${size} differs from the anchored checkpoint: an event at a position in [${this.lastGoodSize}, ${size}) was altered, removed, inserted or reordered`,
+        );
+        return false;
+      }
+      this.verified++;
     }
     this.lastGoodSize = size;
-    this.verified++;
     return true;
+  }
+
+  private broken(event: LoggedEvent, reason: string): false {
+    this.failure = { id: event.id, session_id: event.session_id, chain_seq: event.chain_seq, log_index: event.log_index, reason };
+    return false;
   }
 
   private rangeBreak(reason: string): LogBreak {

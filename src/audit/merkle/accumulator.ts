@@ -150,14 +150,30 @@ export class MerkleAccumulator {
  * const root = rootFromLeafHashes(entries.map(leafHash));
  */
 export function rootFromLeafHashes(leafHashes: readonly Uint8Array[]): Uint8Array {
-  // MerkleAccumulator.append without its defensive copy and node report, which cost as much as
-  // the hashing itself over millions of leaves.
   const edge: Uint8Array[] = [];
   for (let position = 0; position < leafHashes.length; position++) {
-    let hash = leafHashes[position]!;
+    const hash = leafHashes[position]!;
     if (hash.length !== HASH_SIZE) requireHash(`leafHashes[${position}]`, hash);
-    for (let rest = position; rest % 2 === 1; rest = (rest - 1) / 2) hash = nodeHash(edge.pop()!, hash);
-    edge.push(hash);
+    extendEdge(edge, position, hash);
   }
   return foldNodes(edge);
+}
+
+/**
+ * MerkleAccumulator.append without its check, defensive copy and node report, which cost as
+ * much as the hashing itself over millions of leaves: adds the 32-byte leaf hash at `position`
+ * to `edge`, the right edge of the first `position` leaves (largest subtree first), in place.
+ * The caller keeps the count and must not change the hashes it passes afterwards; foldNodes(edge)
+ * is the root.
+ *
+ * @example
+ * const edge: Uint8Array[] = [];
+ * leaves.forEach((leaf, position) => extendEdge(edge, position, leaf));
+ * const root = foldNodes(edge);
+ */
+export function extendEdge(edge: Uint8Array[], position: number, leafHash: Uint8Array): void {
+  let hash = leafHash;
+  // Each trailing set bit of the position is a same-sized subtree waiting for a right sibling.
+  for (let rest = position; rest % 2 === 1; rest = (rest - 1) / 2) hash = nodeHash(edge.pop()!, hash);
+  edge.push(hash);
 }

@@ -16,6 +16,7 @@ function detail(approval: ApprovalRow): string[] {
     `actor      ${approval.actor_id} in session ${approval.session_id}`,
     `args hash  ${approval.args_hash}`,
     `grant      ${JSON.stringify(approval.grant_used)}`,
+    `policy     ${approval.quorum} approver(s)${approval.approvers ? ` of ${approval.approvers.join(', ')}` : ''}${approval.separation_of_duties ? ', separation of duties' : ''}${approval.expires_at ? `, expires ${new Date(approval.expires_at).toISOString()}` : ''}`,
     'arguments:',
     JSON.stringify(approval.args, null, 2),
     ...(approval.decided_by
@@ -40,6 +41,7 @@ export function registerApprovals(program: Command, io: Io, run: Run): void {
         'approved',
         'denied',
         'consumed',
+        'expired',
       ]),
     )
     .option('--all', 'every status (default: pending only)', false)

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { anchorFile } from '../../audit/anchors/file-sink.js';
 import { buildProofFile, verifyProofFile } from '../../audit/log/index.js';
 import { AosError } from '../../errors.js';
 import { globalOptions, type Run, withRuntime } from '../context.js';
 import { readOptionFile, writePrivateFile } from '../files.js';
 import { emit, type Io } from '../output.js';
 
-/** `aosiq audit checkpoint | key | proof | verify-proof`: the transparency log over the audit chains. */
+/** `aosiq audit checkpoint | anchors | key | proof | verify-proof`: the transparency log over the audit chains. */
 export function registerAuditLog(audit: Command, io: Io, run: Run): void {
   audit
     .command('checkpoint')
@@ -19,13 +18,40 @@ export function registerAuditLog(audit: Command, io: Io, run: Run): void {
             emit(io, global.json, { size }, ['the log is empty: nothing to checkpoint']);
             return;
           }
-          const anchored = anchorFile(runtime.config.audit.anchors.directory, checkpoint.size);
-          emit(io, global.json, { size, checkpoint, anchored }, [
+          const { anchors } = runtime;
+          const anchored = anchors.sinks.filter((sink) => sink.anchoredSize >= checkpoint.size).map((sink) => sink.sink);
+          emit(io, global.json, { size, checkpoint, anchored, anchors }, [
             checkpoint.note.trimEnd(),
             '',
-            `anchored in ${anchored}`,
+            ...(anchored.length > 0 ? [`anchored in ${anchored.join(', ')}`] : []),
+            ...anchors.sinks.filter((sink) => sink.anchoredSize < checkpoint.size).map((sink) => `NOT anchored in ${sink.sink}: ${sink.lastError}`),
             `verify with the public key: aosiq audit key > checkpoint.vkey`,
           ]);
+        });
+      }),
+    );
+  audit
+    .command('anchors')
+    .description('anchor stores: what protects each, what it holds, failures and lag; exits non-zero when a store is failing')
+    .action(
+      run(async (_options: unknown, command: Command) => {
+        await withRuntime(command, async (runtime, global) => {
+          await runtime.probeAnchors();
+          await runtime.seal();
+          const status = runtime.anchors;
+          emit(io, global.json, status, [
+            `signed checkpoint: size ${status.checkpointSize}; anchored everywhere: size ${status.anchoredSize} (lag ${status.lagEvents} events, ${status.lagSeconds}s)`,
+            ...status.sinks.map(
+              (sink) =>
+                `${sink.sink}: holds size ${sink.anchoredSize}; ${sink.protection ?? 'protection unknown'}${sink.ok ? "" : `; FAILING: ${sink.lastError}`}`,
+            ),
+          ]);
+          const failing = status.sinks.filter((sink) => !sink.ok);
+          if (failing.length > 0) {
+            throw new AosError('STORE_UNAVAILABLE', `${failing.length} anchor store(s) failing: ${failing.map((sink) => sink.sink).join(', ')}`, {
+              failing: failing.map((sink) => sink.sink),
+            });
+          }
         });
       }),
     );

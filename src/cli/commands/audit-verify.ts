@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Command } from 'commander';
-import { readFileAnchors } from '../../audit/anchors/file-sink.js';
+import { type AnchoredCheckpoint, type AnchorSink, anchorSinkFor } from '../../audit/anchors/index.js';
 import { parseVerifierKey } from '../../audit/checkpoint/index.js';
 import { verifyStoredChains } from '../../audit/index.js';
 import { type LogReport, LogVerifier, type LoggedEvent, parseExportLine, readLoggedEvents } from '../../audit/log/index.js';
@@ -38,6 +38,20 @@ function report(io: Io, json: boolean | undefined, result: LogReport, anchors: n
   ]);
 }
 
+/** Every checkpoint in the given stores; a store that cannot be read fails the verification. */
+async function readAnchors(sinks: readonly AnchorSink[]): Promise<AnchoredCheckpoint[]> {
+  const all: AnchoredCheckpoint[] = [];
+  for (const sink of sinks) {
+    try {
+      all.push(...(await sink.list()));
+    } catch (error) {
+      if (error instanceof AosError) throw error;
+      throw new AosError('STORE_UNAVAILABLE', `anchor store ${sink.name} could not be read: ${(error as Error).message}`, { anchors: sink.name });
+    }
+  }
+  return all;
+}
+
 async function* exportFileEvents(file: string): AsyncGenerator<LoggedEvent> {
   const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
   let number = 0;
@@ -56,16 +70,19 @@ export function registerAuditVerify(audit: Command, io: Io, run: Run): void {
     .option('--session <id>', 'only this session\'s chain')
     .option('--export <file>', 'verify an `aosiq audit export` file instead of the database')
     .option('--key <vkey-file>', 'checkpoint verifier key (default: this runtime\'s own; required with --export)')
-    .option('--anchors <dir>', 'anchored checkpoints (default: audit.anchors.directory; with --export, none unless given)')
+    .option(
+      '--anchors <dir|s3-url...>',
+      'anchor stores to check against: directories or s3://bucket/prefix (S3 keys and endpoint from AOS_ANCHOR_S3_*; see docs/audit-format.md). Default: the configured stores; with --export, none unless given',
+    )
     .action(
-      run(async (options: { session?: string; export?: string; key?: string; anchors?: string }, command: Command) => {
+      run(async (options: { session?: string; export?: string; key?: string; anchors?: string[] }, command: Command) => {
         const global = globalOptions(command);
         const tick = progress(!global.json && process.stderr.isTTY);
         if (options.export !== undefined) {
           if (options.key === undefined) throw new AosError('INVALID_INPUT', '--key: required with --export (get it with `aosiq audit key`)');
           const key = parseVerifierKey(readOptionFile('--key', options.key).trim());
           readOptionFile('--export', options.export);
-          const anchors = options.anchors ? readFileAnchors(options.anchors) : [];
+          const anchors = await readAnchors((options.anchors ?? []).map((location) => anchorSinkFor(location, process.env)));
           report(io, global.json, await runVerifier(exportFileEvents(options.export), new LogVerifier(anchors, key), tick), anchors.length);
           return;
         }
@@ -83,7 +100,8 @@ export function registerAuditVerify(audit: Command, io: Io, run: Run): void {
             return;
           }
           const key = options.key ? parseVerifierKey(readOptionFile('--key', options.key).trim()) : runtime.checkpointKey.verifier;
-          const anchors = readFileAnchors(options.anchors ?? runtime.config.audit.anchors.directory);
+          const sinks = options.anchors ? options.anchors.map((location) => anchorSinkFor(location, process.env)) : runtime.anchorSinks;
+          const anchors = await readAnchors(sinks);
           report(io, global.json, await runVerifier(readLoggedEvents(runtime.db), new LogVerifier(anchors, key), tick), anchors.length);
         });
       }),

@@ -4,9 +4,10 @@ import { loadConfig } from '../../config/index.js';
 import { loadOrCreateKeyStore } from '../../security/capability/index.js';
 import { globalOptions, type Run } from '../context.js';
 import { emit, type Io } from '../output.js';
+import { registerApiKeys } from './keys-api.js';
 
 export function registerKeys(program: Command, io: Io, run: Run): void {
-  const keys = program.command('keys').description('token signing keys');
+  const keys = program.command('keys').description('token signing keys and HTTP API keys');
   keys
     .command('jwks')
     .description('print the public keys that verify capability tokens (JWKS), for outside verifiers')
@@ -34,4 +35,5 @@ export function registerKeys(program: Command, io: Io, run: Run): void {
         ]);
       }),
     );
+  registerApiKeys(keys, io, run);
 }

@@ -3,10 +3,13 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { listApprovals } from '../../approvals/index.js';
 import { isAosError } from '../../errors.js';
-import { globalOptions, type Run, withRuntime } from '../context.js';
+import { type GlobalOptions, globalOptions, type Run, withRuntime } from '../context.js';
 import { writePrivateFile } from '../files.js';
 import type { Io } from '../output.js';
 import { initConfig } from './init.js';
+import { type ServeCliOptions, serveUntilSignal, withServeOptions } from './serve.js';
+import type { Runtime } from '../../runtime.js';
+import { createApiKey, listApiKeys } from '../../server/auth/index.js';
 
 /**
  * `aosiq start`: writes the example configuration on first run, opens the runtime (applying
@@ -21,27 +24,68 @@ function invokedAs(): string {
     : `node ${path.relative(process.cwd(), script) || script}`;
 }
 
+/** On first run, an all-scopes API key for the local operator, in a private file. */
+async function firstAdminKey(runtime: Runtime, dataDir: string, io: Io): Promise<void> {
+  const file = path.join(dataDir, 'admin.key');
+  if ((await listApiKeys(runtime.db)).length > 0) return;
+  const { key } = await createApiKey(runtime.db, runtime.deps.clock, {
+    name: 'local-admin',
+    scopes: { spawn_classes: ['*'], grants: runtime.config.operator.grants, approve: true, audit: true, admin: true },
+    createdBy: runtime.deps.operator.name,
+  });
+  writePrivateFile(file, `${key}\n`);
+  io.out(`created the API key local-admin (every scope) in ${file}; make narrower ones with aosiq keys api create`);
+}
+
 export function registerStart(program: Command, io: Io, run: Run): void {
-  program
-    .command('start')
-    .description(
-      'first run: create aosiq.yaml if missing, apply migrations, and demonstrate the syscall boundary',
-    )
+  withServeOptions(
+    program
+      .command('start')
+      .description(
+        'create aosiq.yaml and an admin API key if missing, apply migrations, demonstrate the syscall boundary once, then serve the HTTP API',
+      )
+      .option('--no-serve', 'stop after the demonstration instead of serving the API'),
+  )
     .action(
-      run(async (_options: unknown, command: Command) => {
+      run(async (options: ServeCliOptions & { serve: boolean }, command: Command) => {
         const global = globalOptions(command);
+        await demonstrate(command, global, io, options.serve ? `http://${options.host}:${options.port}` : null);
+        if (options.serve) await serveUntilSignal(global, options, io);
+      }),
+    );
+}
+
+/** While the API serves, the embedded database is its alone: the next steps go over HTTP. */
+function printHttpSteps(io: Io, base: string, approvalId: string, keyFile: string, tokenFile: string): void {
+  const key = `-H "authorization: Bearer $(cat ${keyFile})"`;
+  const json = `-H 'content-type: application/json'`;
+  io.out('next steps, once the API below is up:');
+  io.out(`  curl ${key} ${base}/api/v1/approvals/${approvalId}   # what exactly would run`);
+  io.out(`  curl -X POST ${key} ${json} -d '{"reason":"stale log"}' ${base}/api/v1/approvals/${approvalId}/approve`);
+  io.out(
+    `  curl -X POST -H "authorization: Bearer $(cat ${tokenFile})" ${json} -d '{"tool":"fs.delete","args":{"path":"tmp/stale.log"}}' ${base}/api/v1/calls   # runs once`,
+  );
+  io.out(`  open ${base}/api/v1/docs   # every route`);
+}
+
+async function demonstrate(command: Command, global: GlobalOptions, io: Io, serving: string | null): Promise<void> {
         if (!fs.existsSync(global.config)) {
           const written = initConfig(global.config, { force: false });
           io.out(`wrote the example configuration ${written.config} and ${written.workspace}/`);
         }
         await withRuntime(command, async (runtime) => {
           const { store, config, tools } = runtime;
+          await firstAdminKey(runtime, global.dataDir, io);
           io.out(
             `store: ${store.location} (${runtime.db.kind})${store.applied.length ? `, applied migrations ${store.applied.join(', ')}` : ', schema up to date'}`,
           );
           io.out(
             `config: ${global.config}: ${Object.keys(config.actor_classes).length} actor classes, ${tools.list().length} tools`,
           );
+          await runtime.probeAnchors();
+          for (const sink of runtime.anchors.sinks) {
+            io.out(`anchors: ${sink.sink}: ${sink.ok ? sink.protection : `NOT REACHABLE (${sink.lastError}); checkpoints wait until it is`}`);
+          }
           const workspace = Object.values(config.tools.roots)[0];
           if (!workspace || !config.actor_classes.janitor) {
             io.out(
@@ -93,16 +137,21 @@ export function registerStart(program: Command, io: Io, run: Run): void {
               `  ${'fs.delete tmp/stale.log'.padEnd(24)} → APPROVAL_REQUIRED: approval ${id} is pending`,
             );
             const { checkpoint } = await runtime.seal(true);
-            if (checkpoint) {
+            const anchoredIn = runtime.anchors.sinks.filter((sink) => checkpoint && sink.anchoredSize >= checkpoint.size);
+            if (checkpoint && anchoredIn.length > 0) {
               io.out(
-                `audit log: every step above is in a signed checkpoint of ${checkpoint.size} events, anchored in ${runtime.config.audit.anchors.directory}`,
+                `audit log: every step above is in a signed checkpoint of ${checkpoint.size} events, anchored in ${anchoredIn.map((sink) => sink.sink).join(', ')}`,
               );
             }
             io.out('');
             const cli = invokedAs();
+            if (serving) {
+              printHttpSteps(io, serving, id, path.join(global.dataDir, 'admin.key'), tokenFile);
+              return;
+            }
             io.out('next steps:');
             io.out(`  ${cli} approvals show ${id}   # what exactly would run`);
-            io.out(`  ${cli} approvals approve ${id} --reason "stale log"`);
+            io.out(`  ${cli} approvals approve ${id} --as alice --reason "stale log"   # not the operator who started the janitor`);
             io.out(
               `  ${cli} call fs.delete --args '{"path":"tmp/stale.log"}' --token-file ${tokenFile}   # runs once`,
             );
@@ -111,6 +160,4 @@ export function registerStart(program: Command, io: Io, run: Run): void {
             io.out(`  ${cli} --help   # spawn your own actors and call tools`);
           }
         });
-      }),
-    );
 }

@@ -87,16 +87,14 @@ export function fsFailure(error: unknown, root: Root, path: string): AosError {
   if (error instanceof AosError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const where = `${JSON.stringify(path)} in root "${root.name}"`;
-  if (code === 'ENOENT')
-    return new AosError('NOT_FOUND', `${where} does not exist`, { root: root.name, path });
+  const detail = { root: root.name, path };
+  if (code === 'ENOENT') return new AosError('NOT_FOUND', `${where} does not exist`, detail);
+  if (code === 'ENOTDIR') return new AosError('NOT_FOUND', `${where} does not exist as a folder: it, or a part of it, is a file`, detail);
+  if (code === 'ENAMETOOLONG') return new AosError('INVALID_INPUT', `${where} is longer than the file system allows`, detail);
+  if (code === 'EISDIR') return new AosError('INVALID_INPUT', `${where} is a folder, and the tool works on files`, detail);
   if (code === 'ELOOP') return refuse(root, path, 'changed into a symlink while in use; it was refused in');
-  const reason = error instanceof Error ? error.message : String(error);
-  return new AosError(
-    'TOOL_FAILED',
-    `file operation on ${where} failed: ${reason}`,
-    { root: root.name, path },
-    { cause: error },
-  );
+  // Node's message names the absolute path on this host; callers see the error code only.
+  return new AosError('TOOL_FAILED', `file operation on ${where} failed: ${code ?? 'unknown error'}`, detail, { cause: error });
 }
 
 async function realRoot(root: Root): Promise<string> {

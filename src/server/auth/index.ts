@@ -1,0 +1,3 @@
+export * from './api-keys.js';
+export * from './authenticate.js';
+export * from './scopes.js';
