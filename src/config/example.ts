@@ -120,5 +120,20 @@ audit:
     #   access_key_id_env: AOS_ANCHOR_S3_ACCESS_KEY_ID
     #   secret_access_key_env: AOS_ANCHOR_S3_SECRET_ACCESS_KEY
     #   object_lock: { mode: COMPLIANCE, retain_days: 365 }   # needs a bucket with Object Lock
+
+# Who may call the HTTP API besides holders of API keys (aosiq keys api create). A caller's
+# scopes are the union of every rule its credential matches; one matching none may do nothing.
+auth: {}
+  # oidc:                                  # bearer JWTs from your identity provider
+  #   issuer: https://idp.example.com      # exactly the tokens' iss; keys from its discovery document
+  #   audience: aosiq
+  #   algorithms: [RS256, ES256]
+  #   rules:
+  #     - { claim: groups, equals: platform-ops, scopes: { approve: true, audit: true } }
+  # tls: { cert_file: tls/server.pem, key_file: tls/server-key.pem }   # serve HTTPS
+  # mtls:                                  # client certificates, when no Authorization header is sent
+  #   client_ca_file: tls/clients-ca.pem
+  #   subjects:
+  #     - { common_name: ci-deployer, scopes: { spawn_classes: [janitor], grants: [{ tool: fs.list }] } }
 `;
 }

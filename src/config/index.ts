@@ -10,3 +10,5 @@ export {
   type HttpConfig,
   type NotificationsConfig,
 } from './schema.js';
+export type { AuthConfig, MtlsConfig, OidcConfig } from './auth.js';
+export { type LlmBackendConfig, type LlmBackendKind, type LlmConfig, llmConfigSchema } from './llm.js';

@@ -99,6 +99,11 @@ function resolvePaths(config: Config, folder: string, ttlSeconds: number | strin
       ...config.audit,
       anchors: { ...config.audit.anchors, directory: config.audit.anchors.directory && resolve(folder, config.audit.anchors.directory) },
     },
+    auth: {
+      ...config.auth,
+      tls: config.auth.tls && { cert_file: resolve(folder, config.auth.tls.cert_file), key_file: resolve(folder, config.auth.tls.key_file) },
+      mtls: config.auth.mtls && { ...config.auth.mtls, client_ca_file: resolve(folder, config.auth.mtls.client_ca_file) },
+    },
   };
 }
 

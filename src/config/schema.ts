@@ -3,6 +3,8 @@
  * than a silently ignored setting; defaults live here so the loader and the types agree.
  */
 import { z } from 'zod';
+import { authConfigSchema } from './auth.js';
+import { llmConfigSchema } from './llm.js';
 import { grantSchema } from '../security/capability/index.js';
 
 /** Names of actor classes, commands and roots: they appear in tool names and CLI flags. */
@@ -169,6 +171,8 @@ export const configSchema = z.strictObject({
   audit: auditSchema.prefault({}),
   approvals: approvalsSchema.prefault({}),
   notifications: notificationsSchema.prefault({}),
+  auth: authConfigSchema.prefault({}),
+  llm: llmConfigSchema.prefault({}),
 });
 
 /** A loaded configuration: defaults applied, root and module paths absolute. */

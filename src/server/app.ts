@@ -7,7 +7,7 @@ import { AosError, isAosError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { DeliveryStatus } from '../notifications/index.js';
 import { parseStrictJson } from '../security/canonical/index.js';
-import { type AuthMode, authenticate } from './auth/index.js';
+import { type AuthMode, authenticate, clientCertificateOf, httpsOptions, oidcVerifier } from './auth/index.js';
 import { createMetrics } from './metrics.js';
 import { problemFor } from './problem.js';
 import { registerActorRoutes } from './routes/actors.js';
@@ -40,7 +40,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * await app.listen({ host: '127.0.0.1', port: 7400 });
  */
 export async function buildApp(runtime: Runtime, options: AppOptions): Promise<FastifyInstance> {
+  // With auth.tls the same app is served over HTTPS; its request and reply types are the same.
   const app = Fastify({
+    https: httpsOptions(runtime.config.auth) ?? null,
     logger: options.logger,
     bodyLimit: options.bodyLimit ?? 4 * runtime.config.limits.max_args_bytes,
     genReqId: (request) => {
@@ -68,11 +70,20 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   app.decorateRequest('caller', null);
   app.decorateRequest('capability', null);
 
-  const authDeps = { db: runtime.db, clock: runtime.deps.clock, mode: options.authMode, operatorGrants: runtime.config.operator.grants };
+  const { oidc, mtls } = runtime.config.auth;
+  const authDeps = {
+    db: runtime.db,
+    clock: runtime.deps.clock,
+    mode: options.authMode,
+    operatorGrants: runtime.config.operator.grants,
+    oidc: oidc ? oidcVerifier(oidc) : null,
+    mtls: mtls ?? null,
+  };
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const route = request.routeOptions.config.auth ?? 'key';
-    const result = await authenticate(authDeps, request.headers.authorization, route, `${request.method} ${request.routeOptions.url ?? request.url}`);
+    const presented = { authorization: request.headers.authorization, certificate: clientCertificateOf(request.raw.socket) };
+    const result = await authenticate(authDeps, presented, route, `${request.method} ${request.routeOptions.url ?? request.url}`);
     request.caller = result.caller;
     request.capability = result.capability;
     if (options.authMode === 'warn') {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { deliverDue, type DeliveryStatus, webhookTargets } from '../notifications/index.js';
 import { startRounds } from '../rounds.js';
+import type { AuthConfig } from '../config/index.js';
 import { AosError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../version.js';
@@ -49,7 +50,8 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   const app = await buildApp(runtime, { authMode: options.authMode, logger: options.logger, version: packageVersion(), deliveries });
   const intervalMs = Math.min(5000, runtime.config.audit.checkpoint_every_seconds * 1000);
   const sealer = startRounds(() => runtime.seal(), { intervalMs, onError: (error) => app.log.error({ err: error }, 'sealing the audit log failed') });
-  let baseUrl = runtime.config.notifications.base_url ?? `http://${options.host}:${options.port}`;
+  const scheme = runtime.config.auth.tls ? 'https' : 'http';
+  let baseUrl = runtime.config.notifications.base_url ?? `${scheme}://${options.host}:${options.port}`;
   const notifier = startRounds(
     async () => {
       for (const target of targets) await deliverDue(runtime.db, runtime.deps.clock, target, baseUrl, deliveries);
@@ -70,11 +72,11 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  const url = `${scheme}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   baseUrl = runtime.config.notifications.base_url ?? url;
   if (options.authMode === 'disabled') options.say('WARNING: AOS_AUTH_MODE=disabled: every request is accepted without credentials, as an all-powerful anonymous caller (loopback only).');
   if (options.authMode === 'warn') options.say('WARNING: AOS_AUTH_MODE=warn: requests without valid credentials are let through (and flagged with X-AOS-Auth-Warning).');
-  options.say(`serving the API on ${url} (auth ${options.authMode}); docs at ${url}/api/v1/docs, health at ${url}/api/v1/health`);
+  options.say(`serving the API on ${url} (auth ${options.authMode}: ${authMethods(runtime.config.auth).join(', ')}); docs at ${url}/api/v1/docs, health at ${url}/api/v1/health`);
   for (const sink of runtime.anchors.sinks) options.say(`anchors: ${sink.sink}: ${sink.ok ? sink.protection : `NOT REACHABLE (${sink.lastError})`}`);
   return {
     app,
@@ -85,4 +87,13 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
       await runtime.seal().catch((error: Error) => app.log.error({ err: error }, 'final seal failed'));
     },
   };
+}
+
+/** The credentials the server accepts, for the start-up line. */
+function authMethods(auth: AuthConfig): string[] {
+  return [
+    'API keys',
+    ...(auth.oidc ? [`OIDC tokens from ${auth.oidc.issuer}`] : []),
+    ...(auth.mtls ? [`client certificates (${auth.mtls.subjects.length} subject rules)`] : []),
+  ];
 }

@@ -40,6 +40,7 @@ describeEachStore('API keys', (store) => {
     expect(authenticated.id).toBe(record.id);
     expect(authenticated.scopes).toEqual(scopes);
     expect(authenticated).not.toHaveProperty('secret_sha256');
+    expect(authenticated.last_used_at?.toISOString()).toBe(clock.now().toISOString());
     const used = await db.query<{ last_used_at: Date }>('SELECT last_used_at FROM api_keys WHERE id = $1', [record.id]);
     expect(used.rows[0]!.last_used_at.toISOString()).toBe(clock.now().toISOString());
     expect((await listApiKeys(db)).map((listed) => listed.id)).toContain(record.id);
@@ -50,6 +51,8 @@ describeEachStore('API keys', (store) => {
     const { record } = await createApiKey(db, clock, { name: 'bare', scopes: {}, createdBy: 'alice' });
     expect(record.scopes).toEqual({ spawn_classes: [], grants: [], approve: false, audit: false, admin: false });
     expect(await refusal(createApiKey(db, clock, { name: 'Bad Name', scopes: {}, createdBy: 'alice' }))).toBe('INVALID_INPUT');
+    // Revoke and rotate take a name or an id: a name that looks like an id would be ambiguous.
+    expect(await refusal(createApiKey(db, clock, { name: 'abcdef0123456789', scopes: {}, createdBy: 'alice' }))).toBe('INVALID_INPUT');
     expect(await refusal(createApiKey(db, clock, { name: 'x', scopes: { root: true }, createdBy: 'alice' }))).toBe('INVALID_INPUT');
     expect(await refusal(createApiKey(db, clock, { name: 'x', scopes: { grants: [{ tool: '' }] }, createdBy: 'alice' }))).toBe(
       'INVALID_INPUT',

@@ -32,7 +32,13 @@ function secretHash(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+// A key's id: 16 hex digits. Revoke and rotate take a name or an id, so no name may look like one.
+const KEY_ID_PATTERN = /^[0-9a-f]{16}$/;
+
 function requireName(name: string): void {
+  if (KEY_ID_PATTERN.test(name)) {
+    throw new AosError('INVALID_INPUT', `name: ${JSON.stringify(name)} looks like a key id (16 hex digits); choose a name that does not`, { field: 'name', value: name });
+  }
   if (!KEY_NAME_PATTERN.test(name)) {
     throw new AosError('INVALID_INPUT', `name: expected lowercase letters, digits, ".", "_" or "-", starting with a letter (at most 64), got ${JSON.stringify(name)}`, {
       field: 'name',
@@ -197,9 +203,10 @@ export async function authenticateApiKey(db: Queryable, clock: Clock, presented:
   if (row.expires_at !== null && row.expires_at <= now) {
     throw new AosError('AUTH_EXPIRED', `API key "${row.name}" (${id}) expired at ${row.expires_at.toISOString()}`, { keyId: id, name: row.name });
   }
+  const { secret_sha256, ...record } = row;
   if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() > TOUCH_EVERY_MS) {
     await db.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [id, now]);
+    record.last_used_at = now;
   }
-  const { secret_sha256, ...record } = row;
   return record;
 }

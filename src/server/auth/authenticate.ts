@@ -5,7 +5,10 @@ import type { Clock } from '../../clock.js';
 import { AosError, isAosError } from '../../errors.js';
 import type { Grant } from '../../security/capability/index.js';
 import type { Db } from '../../store/db.js';
+import type { MtlsConfig } from '../../config/index.js';
 import { authenticateApiKey } from './api-keys.js';
+import { certificateCaller, type ClientCertificate } from './mtls.js';
+import type { OidcVerifier } from './oidc.js';
 import { anonymousCaller, type Caller } from './scopes.js';
 
 export const AUTH_MODES = ['enforced', 'warn', 'disabled'] as const;
@@ -31,6 +34,16 @@ export interface AuthDeps {
   clock: Clock;
   mode: AuthMode;
   operatorGrants: Grant[];
+  /** Set when auth.oidc is configured. */
+  oidc: OidcVerifier | null;
+  /** Set when auth.mtls is configured (the server then asks for client certificates). */
+  mtls: MtlsConfig | null;
+}
+
+/** What a request presents: its Authorization header and, over TLS, its client certificate. */
+export interface Presented {
+  authorization: string | undefined;
+  certificate: ClientCertificate | null;
 }
 
 /**
@@ -52,13 +65,18 @@ function bearer(header: string | undefined): string | null {
   return match[1]!;
 }
 
-async function identify(deps: AuthDeps, credential: string | null, route: RouteAuth): Promise<Omit<Authenticated, 'warning'>> {
-  if (credential === null) throw new AosError('AUTH_MISSING', 'this route needs credentials: send "Authorization: Bearer <API key>"');
+async function identify(deps: AuthDeps, presented: Presented, route: RouteAuth): Promise<Omit<Authenticated, 'warning'>> {
+  const credential = bearer(presented.authorization);
+  if (credential === null) {
+    if (deps.mtls && presented.certificate) return { caller: certificateCaller(deps.mtls, presented.certificate), capability: null };
+    throw new AosError('AUTH_MISSING', 'this route needs credentials: send "Authorization: Bearer <API key or OIDC token>"');
+  }
   if (credential.startsWith('aos_')) {
     const key = await authenticateApiKey(deps.db, deps.clock, credential);
-    return { caller: { kind: 'api_key', keyId: key.id, principal: `key:${key.name}`, scopes: key.scopes }, capability: null };
+    return { caller: { kind: 'api_key', credentialId: key.id, principal: `key:${key.name}`, scopes: key.scopes }, capability: null };
   }
   if (credential.split('.').length === 3) {
+    if (deps.oidc?.claims(credential)) return { caller: await deps.oidc.verify(credential), capability: null };
     if (route === 'capability') return { caller: null, capability: credential };
     throw new AosError('AUTH_INVALID', 'a capability token acts as its actor (POST /api/v1/calls, child spawns); this route needs an API key');
   }
@@ -71,12 +89,12 @@ async function identify(deps: AuthDeps, credential: string | null, route: RouteA
  * an anonymous caller with a warning for the response header. Disabled: anonymous, silently.
  *
  * @example
- * const { caller, capability, warning } = await authenticate(deps, request.headers.authorization, 'key', 'GET /api/v1/agents');
+ * const { caller, capability, warning } = await authenticate(deps, { authorization, certificate: null }, 'key', 'GET /api/v1/agents');
  */
-export async function authenticate(deps: AuthDeps, authorization: string | undefined, route: RouteAuth, operation: string): Promise<Authenticated> {
+export async function authenticate(deps: AuthDeps, presented: Presented, route: RouteAuth, operation: string): Promise<Authenticated> {
   if (route === 'public') return { caller: null, capability: null, warning: null };
   try {
-    return { ...(await identify(deps, bearer(authorization), route)), warning: null };
+    return { ...(await identify(deps, presented, route)), warning: null };
   } catch (error) {
     if (!isAosError(error) || !error.code.startsWith('AUTH_')) throw error;
     if (deps.mode === 'disabled') return { caller: anonymousCaller(deps.operatorGrants), capability: null, warning: null };
@@ -92,7 +110,8 @@ export async function authenticate(deps: AuthDeps, authorization: string | undef
         operation,
         code: error.code,
         reason: error.message,
-        presented_sha256_prefix: authorization ? createHash('sha256').update(authorization).digest('hex').slice(0, 16) : null,
+        presented_sha256_prefix: presented.authorization ? createHash('sha256').update(presented.authorization).digest('hex').slice(0, 16) : null,
+        certificate_sha256: presented.certificate?.fingerprint ?? null,
       },
     });
     throw error;

@@ -24,19 +24,38 @@ export type Scope = 'approve' | 'audit' | 'admin';
 
 /** Who is calling the HTTP API; every audit row written for the request names `principal`. */
 export interface Caller {
-  kind: 'api_key' | 'anonymous';
-  /** The key id, or null for anonymous callers (auth mode warn or disabled). */
-  keyId: string | null;
-  /** e.g. `key:ci-deployer`, or `anonymous`. */
+  kind: 'api_key' | 'oidc' | 'certificate' | 'anonymous';
+  /**
+   * The credential itself, recorded with approval decisions: the API key id, the OIDC token's
+   * jti, the client certificate's SHA-256 fingerprint; null when there is none.
+   */
+  credentialId: string | null;
+  /** e.g. `key:ci-deployer`, `oidc:alice`, `cert:deployer.example.com`, or `anonymous`. */
   principal: string;
   scopes: Scopes;
+}
+
+/**
+ * The union of several scope sets: what a caller matching several mapping rules may do.
+ *
+ * @example
+ * mergeScopes([{ ...none, audit: true }, { ...none, approve: true }]); // audit and approve
+ */
+export function mergeScopes(list: Scopes[]): Scopes {
+  return {
+    spawn_classes: [...new Set(list.flatMap((scopes) => scopes.spawn_classes))],
+    grants: list.flatMap((scopes) => scopes.grants),
+    approve: list.some((scopes) => scopes.approve),
+    audit: list.some((scopes) => scopes.audit),
+    admin: list.some((scopes) => scopes.admin),
+  };
 }
 
 /** What an unauthenticated caller gets when authentication is off (warn or disabled mode). */
 export function anonymousCaller(operatorGrants: Grant[]): Caller {
   return {
     kind: 'anonymous',
-    keyId: null,
+    credentialId: null,
     principal: 'anonymous',
     scopes: { spawn_classes: ['*'], grants: operatorGrants, approve: true, audit: true, admin: true },
   };
@@ -50,7 +69,7 @@ export function anonymousCaller(operatorGrants: Grant[]): Caller {
  */
 export function requireScope(caller: Caller, scope: Scope, action: string): void {
   if (!caller.scopes[scope]) {
-    throw new AosError('SCOPE_DENIED', `${caller.principal} may not ${action}: its key lacks the "${scope}" scope`, {
+    throw new AosError('SCOPE_DENIED', `${caller.principal} may not ${action}: it lacks the "${scope}" scope`, {
       principal: caller.principal,
       scope,
     });
@@ -63,7 +82,7 @@ export function requireSpawnClass(caller: Caller, className: string): void {
   if (!allowed.includes('*') && !allowed.includes(className)) {
     throw new AosError(
       'SCOPE_DENIED',
-      `${caller.principal} may not spawn class "${className}"; its key may spawn: ${allowed.join(', ') || '(no classes)'}`,
+      `${caller.principal} may not spawn class "${className}"; it may spawn: ${allowed.join(', ') || '(no classes)'}`,
       { principal: caller.principal, class: className },
     );
   }

@@ -101,7 +101,7 @@ export function registerActorRoutes(app: FastifyInstance, runtime: Runtime, metr
           className,
           grants: grants as never,
           principal: caller.principal,
-          authority: caller.kind === 'api_key' ? { name: caller.principal, grants: caller.scopes.grants } : undefined,
+          authority: caller.kind === 'anonymous' ? undefined : { name: caller.principal, grants: caller.scopes.grants },
         });
       }
       return reply.status(201).send({

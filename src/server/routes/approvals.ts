@@ -109,7 +109,7 @@ export function registerApprovalRoutes(app: FastifyInstance, runtime: Runtime): 
         const caller = callerOf(request);
         requireScope(caller, 'approve', `${decision} approvals`);
         if (decision === 'deny' && !request.body.reason) throw new AosError('INVALID_INPUT', 'reason: a denial needs a reason', { field: 'reason' });
-        return approvalView(await runtime.syscall.decide(request.params.id, decision, caller.principal, request.body.reason, caller.keyId ?? undefined));
+        return approvalView(await runtime.syscall.decide(request.params.id, decision, caller.principal, request.body.reason, caller.credentialId ?? undefined));
       },
     );
   }
