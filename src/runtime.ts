@@ -6,9 +6,11 @@ import { sealLog } from './audit/log/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config/index.js';
 import { AosError } from './errors.js';
+import { usdToPico } from './ledger/index.js';
 import { type KeyStore, loadOrCreateKeyStore, TokenIssuer } from './security/capability/index.js';
 import { type Db, openStore } from './store/index.js';
-import { type ActorClass, Syscall, type SyscallDeps } from './syscall/index.js';
+import { openBackends } from './llm/index.js';
+import { type ActorClass, type ModelBackend, Syscall, type SyscallDeps } from './syscall/index.js';
 import { createToolRegistry, type ToolRegistry } from './tools/index.js';
 
 export interface RuntimeOptions {
@@ -53,8 +55,26 @@ export function actorClasses(config: Config): Map<string, ActorClass> {
         kind: cls.kind,
         capabilities: cls.capabilities,
         tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
+        models: {
+          allowedBackends: cls.allowed_backends,
+          sessionCeiling: cls.session_ceiling_usd === undefined ? null : usdToPico(cls.session_ceiling_usd),
+          dailyCeiling: cls.daily_ceiling_usd === undefined ? null : usdToPico(cls.daily_ceiling_usd),
+          allowUnpriced: cls.allow_unpriced_models,
+          defaultMaxTokens: cls.default_max_tokens,
+        },
       },
     ]),
+  );
+}
+
+/** The configured model backends with their prices; a missing API key stops start-up. */
+function modelBackends(config: Config, env: NodeJS.ProcessEnv): Map<string, ModelBackend> {
+  const backends = openBackends(config.llm, env);
+  return new Map(
+    [...backends].map(([name, backend]) => {
+      const { kind, prices, compute_usd_per_hour, timeout_ms } = config.llm.backends[name]!;
+      return [name, { backend, pricing: { kind, prices, compute_usd_per_hour }, timeoutMs: timeout_ms }];
+    }),
   );
 }
 
@@ -73,6 +93,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const clock = options.clock ?? systemClock;
   const config = loadConfig(options.configPath, env);
   const tools = await createToolRegistry(config);
+  const models = modelBackends(config, env);
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeyStore(path.join(options.dataDir, 'keys'), {
     now: () => clock.now(),
@@ -98,6 +119,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     maxArgsBytes: config.limits.max_args_bytes,
     toolTimeoutMs: TOOL_TIMEOUT_MS,
     approvalPolicies: config.approvals,
+    models,
   };
   const anchors = newAnchorStatus(anchorSinks);
   return {

@@ -18,6 +18,10 @@ export const AUDIT_EVENT_TYPES = [
   'API_KEY_CREATED',
   'API_KEY_REVOKED',
   'API_KEY_ROTATED',
+  'LLM_CALL',
+  'EGRESS_DENIED',
+  'COST_CEILING_EXCEEDED',
+  'MODEL_UNPRICED',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

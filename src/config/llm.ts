@@ -8,6 +8,13 @@ export const LLM_BACKEND_KINDS = ['openai', 'anthropic', 'ollama'] as const;
 
 const positiveInt = z.int().positive();
 
+const priceSchema = z.strictObject({
+  input_per_mtok: z.number().nonnegative(),
+  output_per_mtok: z.number().nonnegative(),
+  cached_input_per_mtok: z.number().nonnegative().optional(),
+  cache_write_per_mtok: z.number().nonnegative().optional(),
+});
+
 const backendNameSchema = z.string().regex(/^[a-z][a-z0-9_-]*$/, {
   error: 'expected a backend name of lowercase letters, digits, "_" or "-", starting with a letter',
 });
@@ -30,6 +37,12 @@ const backendSchema = z
     max_tokens_field: z.enum(['max_tokens', 'max_completion_tokens']).optional(),
     timeout_ms: positiveInt.default(120000),
     max_response_bytes: positiveInt.default(8388608),
+    // USD per million tokens by model name ("gpt-4o*" matches by prefix); these come before the
+    // shipped table for openai and anthropic (src/ledger/prices.ts). An unpriced model is refused
+    // unless the actor's class sets allow_unpriced_models.
+    prices: z.record(z.string().min(1), priceSchema).default({}),
+    // For a local backend: what an hour of its time costs; a call is charged its wall time.
+    compute_usd_per_hour: z.number().nonnegative().optional(),
   })
   .superRefine((backend, context) => {
     if (backend.kind === 'anthropic' && backend.api_key_env === undefined) {

@@ -44,6 +44,12 @@ const actorClassSchema = z.strictObject({
   capabilities: z.array(grantSchema),
   allowed_backends: z.array(z.string().min(1)).default([]),
   session_ceiling_usd: z.number().positive().optional(),
+  // What the whole class may spend on models per UTC day, across its sessions.
+  daily_ceiling_usd: z.number().positive().optional(),
+  // Models with no price are refused unless this is set; their calls are then recorded unpriced.
+  allow_unpriced_models: z.boolean().default(false),
+  // The output cap (max_tokens) of a model call that sets none; ceilings reserve against it.
+  default_max_tokens: positiveInt.default(4096),
   token_ttl_seconds: positiveInt.optional(),
 });
 

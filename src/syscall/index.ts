@@ -1,12 +1,15 @@
 import { type ApprovalRow, decideApproval } from '../approvals/index.js';
 import type { Grant } from '../security/capability/index.js';
+import { callModel, type ModelCallOutcome } from './call-model.js';
 import { callTool, type ToolCallOutcome } from './call-tool.js';
 import { kill } from './kill.js';
 import type { SyscallDeps } from './ports.js';
 import { type SpawnOutcome, type SpawnRequest, spawn } from './spawn.js';
 
+export type { ModelCallOutcome } from './call-model.js';
 export type { ToolCallOutcome } from './call-tool.js';
-export type { ActorClass, SyscallDeps, TokenPort, ToolPort } from './ports.js';
+export { type ModelRequest, modelRequestSchema } from './model-request.js';
+export type { ActorClass, ModelBackend, SyscallDeps, TokenPort, ToolPort } from './ports.js';
 export type { SpawnOutcome, SpawnRequest } from './spawn.js';
 
 /**
@@ -32,6 +35,16 @@ export class Syscall {
     principal: string | null = null,
   ): Promise<ToolCallOutcome> {
     return callTool(this.deps, token, tool, args, principal);
+  }
+
+  /** A model call through the envelope and the ceilings; see callModel. */
+  callModel(
+    token: string,
+    request: unknown,
+    principal: string | null = null,
+    options: { signal?: AbortSignal; onText?: (delta: string) => void } = {},
+  ): Promise<ModelCallOutcome> {
+    return callModel(this.deps, token, request, principal, options);
   }
 
   kill(actorId: string, principal: string, reason: string): Promise<string[]> {

@@ -2,6 +2,8 @@ import type { ApprovalPolicies } from '../approvals/index.js';
 import type { Clock } from '../clock.js';
 import type { JsonValue } from '../security/canonical/index.js';
 import type { CapabilityClaims, Grant, MintClaims } from '../security/capability/index.js';
+import type { BackendPricing, Pico } from '../ledger/index.js';
+import type { LlmBackend } from '../llm/types.js';
 import type { Db } from '../store/db.js';
 import type { ToolDefinition } from '../tools/index.js';
 
@@ -11,6 +13,23 @@ export interface ActorClass {
   kind: 'agent' | 'job' | 'script';
   capabilities: Grant[];
   tokenTtlSeconds: number;
+  /** The egress envelope and spending limits of its model calls; absent: no model at all. */
+  models?: {
+    allowedBackends: string[];
+    sessionCeiling: Pico | null;
+    dailyCeiling: Pico | null;
+    allowUnpriced: boolean;
+    /** The output cap of a request that sets none: never unlimited. */
+    defaultMaxTokens: number;
+  };
+}
+
+/** A configured model backend with how it is priced. */
+export interface ModelBackend {
+  backend: LlmBackend;
+  pricing: BackendPricing;
+  /** The adapter aborts a call after this long; a reservation's hold outlives it. */
+  timeoutMs: number;
 }
 
 /** What the syscall asks of the token layer. */
@@ -39,6 +58,8 @@ export interface SyscallDeps {
   toolTimeoutMs: number;
   /** aosiq.yaml `approvals:`; the built-in default policy when absent. */
   approvalPolicies?: ApprovalPolicies | undefined;
+  /** aosiq.yaml `llm.backends`, by name; absent: none. */
+  models?: ReadonlyMap<string, ModelBackend> | undefined;
 }
 
 export type ToolResult = JsonValue;

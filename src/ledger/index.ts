@@ -1,0 +1,3 @@
+export * from './money.js';
+export * from './prices.js';
+export * from './reserve.js';
