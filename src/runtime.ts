@@ -55,6 +55,7 @@ export function actorClasses(config: Config): Map<string, ActorClass> {
         kind: cls.kind,
         capabilities: cls.capabilities,
         tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
+        computePerMs: usdToPico(cls.compute_usd_per_hour) / 3_600_000n,
         models: {
           allowedBackends: cls.allowed_backends,
           sessionCeiling: cls.session_ceiling_usd === undefined ? null : usdToPico(cls.session_ceiling_usd),

@@ -77,6 +77,7 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
       at: pending.at,
       live_actor: pending.guard?.actorId ?? null,
       live_jti: pending.guard?.jti ?? null,
+      ledger: event.ledger ?? null,
     };
   });
   const result = await q.query<{

@@ -36,6 +36,17 @@ export interface AuditEventInput {
   actorId: string | null;
   principal: string | null;
   payload: { [key: string]: JsonValue };
+  /** A compute ledger row written with the event, in the same statement (see 007_ledger.sql). */
+  ledger?: ComputeLedgerRow;
+}
+
+/** What a tool call consumed, recorded in ledger_entries atomically with its outcome event. */
+export interface ComputeLedgerRow {
+  class: string;
+  tool: string;
+  /** Pico-dollars as a decimal string (bigint), from the class's compute rate. */
+  usd_pico: string;
+  wall_ms: number;
 }
 
 /** A stored, chained audit event, as exported and verified. */

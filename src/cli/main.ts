@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerActors } from './commands/actors.js';
 import { registerApprovals } from './commands/approvals.js';
 import { registerAudit } from './commands/audit.js';
+import { registerCosts } from './commands/costs.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerServe } from './commands/serve.js';
@@ -50,6 +51,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerActors(program, io, run);
   registerApprovals(program, io, run);
   registerAudit(program, io, run);
+  registerCosts(program, io, run);
   registerKeys(program, io, run);
   registerServe(program, io, run);
   registerTools(program, io, run);

@@ -50,6 +50,8 @@ const actorClassSchema = z.strictObject({
   allow_unpriced_models: z.boolean().default(false),
   // The output cap (max_tokens) of a model call that sets none; ceilings reserve against it.
   default_max_tokens: positiveInt.default(4096),
+  // What an hour of this class's tool calls costs (wall time); every call gets a ledger row.
+  compute_usd_per_hour: z.number().nonnegative().default(0),
   token_ttl_seconds: positiveInt.optional(),
 });
 

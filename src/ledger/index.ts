@@ -1,3 +1,4 @@
 export * from './money.js';
 export * from './prices.js';
 export * from './reserve.js';
+export * from './rollups.js';

@@ -251,10 +251,11 @@ async function dispatch(
           { tool: toolName },
           { cause: error },
         );
-    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', {
+    const wallMs = Math.round(performance.now() - began);
+    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', toolName, wallMs, {
       tool: toolName,
       call_id: callId,
-      duration_ms: Math.round(performance.now() - began),
+      duration_ms: wallMs,
       code: failure.code,
       error: storableText(failure.message),
     }).catch((recordError: Error) => {
@@ -265,10 +266,11 @@ async function dispatch(
     });
     throw failure;
   }
-  await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', {
+  const wallMs = Math.round(performance.now() - began);
+  await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, wallMs, {
     tool: toolName,
     call_id: callId,
-    duration_ms: Math.round(performance.now() - began),
+    duration_ms: wallMs,
     result_sha256: createHash('sha256').update(canonical).digest('hex'),
     result_bytes: Buffer.byteLength(canonical),
   });
@@ -300,13 +302,18 @@ async function recordOutcome(
   claims: CapabilityClaims,
   principal: string | null,
   type: 'TOOL_CALL_COMPLETED' | 'TOOL_CALL_FAILED',
+  toolName: string,
+  wallMs: number,
   payload: { [key: string]: JsonValue },
 ): Promise<void> {
+  const perMs = deps.classes.get(claims.cls)?.computePerMs ?? 0n;
   await recordAuditEvent(deps.db, deps.clock, {
     sessionId: claims.sid,
     type,
     actorId: claims.sub,
     principal,
     payload,
+    // The call's compute, in the ledger by the same statement that records its outcome.
+    ledger: { class: claims.cls, tool: toolName, usd_pico: (perMs * BigInt(wallMs)).toString(), wall_ms: wallMs },
   });
 }

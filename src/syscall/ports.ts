@@ -13,6 +13,8 @@ export interface ActorClass {
   kind: 'agent' | 'job' | 'script';
   capabilities: Grant[];
   tokenTtlSeconds: number;
+  /** What a millisecond of its tool calls costs, for the compute ledger; 0 when absent. */
+  computePerMs?: Pico;
   /** The egress envelope and spending limits of its model calls; absent: no model at all. */
   models?: {
     allowedBackends: string[];

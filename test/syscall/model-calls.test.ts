@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorCode, isAosError } from '../../src/errors.js';
-import { estimateInputTokens, formatUsd } from '../../src/ledger/index.js';
+import { estimateInputTokens, formatUsd, rollup } from '../../src/ledger/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { canonicalJson } from '../../src/security/canonical/index.js';
 import { type LlmTestServer, startOllamaServer, startOpenAiServer } from '../support/llm-servers.js';
@@ -39,6 +39,12 @@ actor_classes:
     kind: agent
     capabilities: [{ tool: llm.openai }]
     allowed_backends: [openai]
+  nightly:
+    kind: job
+    capabilities: [{ tool: fs.list }]
+    compute_usd_per_hour: 3.6
+tools:
+  roots: { workspace: ./workspace }
 llm:
   backends:
     openai:
@@ -77,6 +83,7 @@ for (const kind of storeKinds()) {
       ollama = await startOllamaServer();
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-models-'));
       fs.writeFileSync(path.join(dir, 'aosiq.yaml'), config(openai, ollama));
+      fs.mkdirSync(path.join(dir, 'workspace'));
       let databaseUrl: string | undefined;
       if (kind === 'postgres') {
         const scratch = await createScratchDatabase(process.env.AOS_TEST_DATABASE_URL!, 'aosiq_models');
@@ -206,6 +213,30 @@ for (const kind of storeKinds()) {
       expect(openai.requests.length).toBe(before);
       const { rows } = await runtime.db.query<{ n: number }>('SELECT count(*)::int AS n FROM ledger_reservations WHERE actor_id = $1', [actor]);
       expect(rows[0]!.n).toBe(0);
+    });
+
+    it('puts each tool call in the ledger at its class compute rate, with its outcome, and rolls spend up', async () => {
+      const token = await spawn('nightly');
+      const actor = await actorOf(token);
+      await runtime.syscall.callTool(token, 'fs.list', { path: '.' });
+      const [completed] = await events('TOOL_CALL_COMPLETED', actor);
+      const { rows } = await runtime.db.query<{ kind: string; tool: string; usd_pico: string; wall_ms: string; class: string }>(
+        'SELECT kind, tool, usd_pico::text, wall_ms::text, class FROM ledger_entries WHERE actor_id = $1',
+        [actor],
+      );
+      // $3.60 an hour is one micro-dollar (10^6 pico) per millisecond.
+      expect(rows).toEqual([
+        { kind: 'compute', tool: 'fs.list', usd_pico: (BigInt(completed!.duration_ms as number) * 1_000_000n).toString(), wall_ms: String(completed!.duration_ms), class: 'nightly' },
+      ]);
+
+      const byClass = await rollup(runtime.db, { by: 'class' });
+      expect(byClass.find((row) => row.key === 'budgeted')).toMatchObject({ entries: 10, usd: formatUsd(WORST_PICO * 10n), unpriced: 0, estimated: 0 });
+      expect(byClass.find((row) => row.key === 'nightly')).toMatchObject({ entries: 1 });
+      const byModel = await rollup(runtime.db, { by: 'model', className: 'open-models' });
+      expect(byModel.map((row) => row.key)).toEqual(['openai/gpt-4o-test']);
+      expect(byModel[0]).toMatchObject({ entries: 2, estimated: 1 });
+      expect((await rollup(runtime.db, { by: 'model', className: 'nightly' }))[0]!.key).toBe('tool:fs.list');
+      expect(await rollup(runtime.db, { by: 'day', since: new Date(Date.now() + 86_400_000) })).toEqual([]);
     });
   });
 }
