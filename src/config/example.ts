@@ -41,8 +41,15 @@ actor_classes:
     capabilities:
       - tool: fs.read           # workspace is the only root, so this means "under workspace"
       - tool: fs.list
-    allowed_backends: [ollama]   # LLM backends this class may use; [] means none
-    session_ceiling_usd: 5.00    # spending limit of one session; omit for none
+      - tool: llm.ollama          # model calls: the grant names the backend, may constrain the model
+        constraints:
+          model: [{ prefix: "llama3" }]
+    allowed_backends: [ollama]   # LLM backends this class may reach, whatever its grants say; [] means none
+    session_ceiling_usd: 5.00    # spending limit of one session, checked before each model call; omit for none
+    # daily_ceiling_usd: 50      # the whole class, per UTC day
+    # default_max_tokens: 4096   # output cap of a model call that sets none (ceilings reserve against it)
+    # allow_unpriced_models: false   # a model with no price is refused unless this is true
+    # compute_usd_per_hour: 0    # what its tool calls' wall time costs, in the ledger
     token_ttl_seconds: 1800      # overrides token.ttl_seconds for this class
 
   janitor:
@@ -120,6 +127,19 @@ audit:
     #   access_key_id_env: AOS_ANCHOR_S3_ACCESS_KEY_ID
     #   secret_access_key_env: AOS_ANCHOR_S3_SECRET_ACCESS_KEY
     #   object_lock: { mode: COMPLIANCE, retain_days: 365 }   # needs a bucket with Object Lock
+
+# Model backends, by the name classes list in allowed_backends. Keys stay in the environment.
+# Prices (USD per million tokens) override the shipped table (src/ledger/prices.ts); a local
+# backend can be priced by its time instead.
+llm:
+  backends: {}
+    # ollama: { kind: ollama, base_url: http://localhost:11434, compute_usd_per_hour: 0.50 }
+    # openai:
+    #   kind: openai                 # also vLLM, llama.cpp server, LM Studio
+    #   base_url: https://api.openai.com/v1
+    #   api_key_env: OPENAI_API_KEY
+    #   prices: { "my-finetune*": { input_per_mtok: 3, output_per_mtok: 12 } }
+    # anthropic: { kind: anthropic, base_url: https://api.anthropic.com, api_key_env: ANTHROPIC_API_KEY }
 
 # Who may call the HTTP API besides holders of API keys (aosiq keys api create). A caller's
 # scopes are the union of every rule its credential matches; one matching none may do nothing.
