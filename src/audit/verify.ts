@@ -1,7 +1,8 @@
 import type { Queryable } from '../store/db.js';
 import { type AuditEvent, GENESIS_HASH } from './event.js';
 import { canonicalJsonOfParsed } from '../security/canonical/index.js';
-import { chainHash } from './hash.js';
+import { GENESIS_RAW, rawChainHash, sameHash } from './hash.js';
+import type { RawHash } from './merkle/hash.js';
 
 export interface ChainBreak {
   session_id: string;
@@ -18,20 +19,42 @@ export interface VerifyReport {
 }
 
 /**
- * Why `event` does not extend the chain whose last row is `head` (chain_seq and hash; zero and
- * the genesis hash before the first row), or null when it does. The payload is taken as parsed
- * JSON (from a json column or an export) and serialised without re-checking.
+ * The last verified row of a session's chain: its chain_seq and hash, and the hash as raw bytes
+ * for hashing the next row (see newChainHead for the state before the first row).
+ */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+  raw: RawHash;
+}
+
+/** A session's chain before its first row: sequence zero, the genesis hash. */
+export function newChainHead(): ChainHead {
+  return { seq: 0, hash: GENESIS_HASH, raw: GENESIS_RAW };
+}
+
+/**
+ * Why `event` does not extend the chain whose last row is `head`, or null when it does, in
+ * which case `head` now describes `event`. The payload is taken as parsed JSON (from a json
+ * column or an export) and serialised without re-checking.
  *
  * @example
- * const problem = linkProblem({ seq: 0, hash: GENESIS_HASH }, firstEvent);
+ * const head = newChainHead();
+ * const problem = advanceChain(head, firstEvent);
  */
-export function linkProblem(head: { seq: number; hash: string }, event: AuditEvent): string | null {
+export function advanceChain(head: ChainHead, event: AuditEvent): string | null {
   if (event.chain_seq !== head.seq + 1) {
     return `expected chain_seq ${head.seq + 1} in session ${event.session_id}, found ${event.chain_seq}: a row is missing, added or out of order`;
   }
   if (event.prev_hash !== head.hash) return `prev_hash ${event.prev_hash} does not match the previous row's hash ${head.hash}`;
-  const recomputed = chainHash(head.hash, event, canonicalJsonOfParsed(event.payload));
-  if (recomputed !== event.hash) return `stored hash ${event.hash} differs from the recomputed ${recomputed}: the row was altered`;
+  const recomputed = rawChainHash(head.raw, event, canonicalJsonOfParsed(event.payload));
+  if (!sameHash(recomputed, event.hash)) {
+    const hex = Buffer.from(recomputed, 'latin1').toString('hex');
+    return `stored hash ${event.hash} differs from the recomputed ${hex}: the row was altered`;
+  }
+  head.seq = event.chain_seq;
+  head.hash = event.hash;
+  head.raw = recomputed;
   return null;
 }
 
@@ -46,8 +69,7 @@ export function linkProblem(head: { seq: number; hash: string }, event: AuditEve
  */
 export class ChainVerifier {
   private session: string | null = null;
-  private seq = 0;
-  private hash = GENESIS_HASH;
+  private head = newChainHead();
   private sessions = 0;
   private events = 0;
   private failure: ChainBreak | null = null;
@@ -57,18 +79,14 @@ export class ChainVerifier {
     if (this.failure) return false;
     if (event.session_id !== this.session) {
       this.session = event.session_id;
-      this.seq = 0;
-      this.hash = GENESIS_HASH;
+      this.head = newChainHead();
       this.sessions++;
     }
-    const broken = (reason: string) => {
-      this.failure = { session_id: event.session_id, chain_seq: event.chain_seq, id: event.id, reason };
+    const problem = advanceChain(this.head, event);
+    if (problem !== null) {
+      this.failure = { session_id: event.session_id, chain_seq: event.chain_seq, id: event.id, reason: problem };
       return false;
-    };
-    const problem = linkProblem({ seq: this.seq, hash: this.hash }, event);
-    if (problem !== null) return broken(problem);
-    this.seq = event.chain_seq;
-    this.hash = event.hash;
+    }
     this.events++;
     return true;
   }

@@ -1,8 +1,9 @@
 import { openCheckpoint, type NoteVerifier } from '../checkpoint/index.js';
-import { type AuditEvent, GENESIS_HASH } from '../event.js';
-import { linkProblem } from '../verify.js';
-import { extendEdge } from '../merkle/accumulator.js';
-import { foldNodes, leafHash } from '../merkle/index.js';
+import type { AuditEvent } from '../event.js';
+import { advanceChain, type ChainHead, newChainHead } from '../verify.js';
+import { extendRawEdge } from '../merkle/accumulator.js';
+import { type RawHash, rawLeafHash } from '../merkle/hash.js';
+import { foldNodes } from '../merkle/index.js';
 
 /** An event as exported and verified: the row plus its log position (null: not yet in the log). */
 export type LoggedEvent = AuditEvent & { log_index: number | null };
@@ -30,9 +31,6 @@ interface Anchor {
   root: Uint8Array;
 }
 
-// An event hash as raw bytes, the leaf's input; reused because check() runs once per event.
-const eventHashBytes = Buffer.alloc(32);
-
 /**
  * Verifies an audit log event by event, in log order (then the not-yet-integrated tail): each
  * session's chain (sequence, links, hashes), dense log positions, and the Merkle root at every
@@ -46,10 +44,10 @@ const eventHashBytes = Buffer.alloc(32);
  * const report = verifier.finish();
  */
 export class LogVerifier {
-  private readonly heads = new Map<string, { seq: number; hash: string }>();
+  private readonly heads = new Map<string, ChainHead>();
   private readonly anchors: Anchor[] = [];
-  // The Merkle tree as its right edge (see extendEdge): the leaf hashes are the verifier's own.
-  private readonly edge: Uint8Array[] = [];
+  // The Merkle tree as its right edge (see extendRawEdge): the leaf hashes are the verifier's own.
+  private readonly edge: RawHash[] = [];
   private size = 0;
   private nextAnchor = 0;
   private lastGoodSize = 0;
@@ -73,22 +71,18 @@ export class LogVerifier {
   /** Returns false once the log is broken. */
   check(event: LoggedEvent): boolean {
     if (this.failure) return false;
-    const head = this.heads.get(event.session_id);
-    const problem = linkProblem(head ?? { seq: 0, hash: GENESIS_HASH }, event);
+    const known = this.heads.get(event.session_id);
+    const head = known ?? newChainHead();
+    const problem = advanceChain(head, event);
     if (problem !== null) return this.broken(event, problem);
-    if (head === undefined) this.heads.set(event.session_id, { seq: event.chain_seq, hash: event.hash });
-    else {
-      head.seq = event.chain_seq;
-      head.hash = event.hash;
-    }
+    if (known === undefined) this.heads.set(event.session_id, head);
     this.events++;
     if (event.log_index === null) return true;
     if (event.log_index !== this.size) {
       return this.broken(event, `expected log position ${this.size}, found ${event.log_index}: positions must be dense`);
     }
-    // linkProblem matched the hash against one it computed, so it is 64 hex digits.
-    eventHashBytes.write(event.hash, 'hex');
-    extendEdge(this.edge, this.size++, leafHash(eventHashBytes));
+    // The head now holds the event's hash as raw bytes, the leaf's input.
+    extendRawEdge(this.edge, this.size++, rawLeafHash(head.raw));
     return this.checkAnchorAt(this.size);
   }
 
@@ -112,7 +106,7 @@ export class LogVerifier {
   /** Checks every anchor of this size (several stores may each hold one). */
   private checkAnchorAt(size: number): boolean {
     if (this.anchors[this.nextAnchor]?.size !== size) return true;
-    const root = Buffer.from(foldNodes(this.edge));
+    const root = Buffer.from(foldNodes(this.edge.map((raw) => Buffer.from(raw, 'latin1'))));
     for (let anchor = this.anchors[this.nextAnchor]; anchor?.size === size; anchor = this.anchors[++this.nextAnchor]) {
       if (!root.equals(anchor.root)) {
         this.failure = this.rangeBreak(

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MerkleAccumulator, rootFromLeafHashes } from './accumulator.js';
+import { extendRawEdge, MerkleAccumulator, rootFromLeafHashes } from './accumulator.js';
 import { leafHash } from './hash.js';
-import { nodeReaderFromLeafHashes } from './tree.js';
+import { foldNodes, nodeReaderFromLeafHashes } from './tree.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
@@ -18,6 +18,16 @@ describe('MerkleAccumulator', () => {
       tree.append(leaf);
       expect(tree.size).toBe(i + 1);
       expect(hex(tree.root())).toBe(hex(rootFromLeafHashes(leaves.slice(0, i + 1))));
+    });
+  });
+
+  it('gives the same roots when extended over raw hashes', () => {
+    const leaves = leavesOf(300);
+    const edge: string[] = [];
+    leaves.forEach((leaf, i) => {
+      extendRawEdge(edge, i, Buffer.from(leaf).toString('latin1'));
+      const root = foldNodes(edge.map((raw) => new Uint8Array(Buffer.from(raw, 'latin1'))));
+      expect(hex(root)).toBe(hex(rootFromLeafHashes(leaves.slice(0, i + 1))));
     });
   });
 

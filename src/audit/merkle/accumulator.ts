@@ -1,5 +1,5 @@
 import { AosError } from '../../errors.js';
-import { HASH_SIZE, nodeHash } from './hash.js';
+import { HASH_SIZE, nodeHash, type RawHash, rawNodeHash } from './hash.js';
 import { decomposeRange, foldNodes, type NodeAddress, requireCount, requireHash } from './tree.js';
 
 /**
@@ -175,5 +175,19 @@ export function extendEdge(edge: Uint8Array[], position: number, leafHash: Uint8
   let hash = leafHash;
   // Each trailing set bit of the position is a same-sized subtree waiting for a right sibling.
   for (let rest = position; rest % 2 === 1; rest = (rest - 1) / 2) hash = nodeHash(edge.pop()!, hash);
+  edge.push(hash);
+}
+
+/**
+ * extendEdge over raw hashes (see RawHash), for a verifier that appends a leaf per event.
+ *
+ * @example
+ * const edge: RawHash[] = [];
+ * rawLeaves.forEach((leaf, position) => extendRawEdge(edge, position, leaf));
+ * const root = foldNodes(edge.map((raw) => Buffer.from(raw, 'latin1')));
+ */
+export function extendRawEdge(edge: RawHash[], position: number, leafHash: RawHash): void {
+  let hash = leafHash;
+  for (let rest = position; rest % 2 === 1; rest = (rest - 1) / 2) hash = rawNodeHash(edge.pop()!, hash);
   edge.push(hash);
 }

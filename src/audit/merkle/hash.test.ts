@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MerkleAccumulator, rootFromLeafHashes } from './accumulator.js';
-import { emptyRoot, leafHash, nodeHash } from './hash.js';
+import { emptyRoot, leafHash, nodeHash, rawLeafHash, rawNodeHash } from './hash.js';
 import { decomposeRange, foldNodes, nodeReaderFromLeafHashes, rootFromNodes } from './tree.js';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -24,6 +24,16 @@ describe('RFC 6962 hashing', () => {
     // Proof entries from outside may be any length and must be hashed as given.
     expect(hex(nodeHash(fromHex('ab'), right))).toBe(sha256(new Uint8Array([0x01, 0xab, ...right])));
     expect(hex(nodeHash(left, new Uint8Array()))).toBe(sha256(new Uint8Array([0x01, ...left])));
+  });
+
+  it('hashes raw (latin1 string) hashes as leafHash and nodeHash hash their bytes', () => {
+    const raw = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+    // Digests of the standard leaves, and ones holding 0x00 and 0xff, which a loose copy would mangle.
+    const hashes = [...standardLeaves, new Uint8Array(32), new Uint8Array(32).fill(0xff)];
+    for (const left of hashes) {
+      expect(rawLeafHash(raw(left))).toBe(raw(leafHash(left)));
+      for (const right of hashes) expect(rawNodeHash(raw(left), raw(right))).toBe(raw(nodeHash(left, right)));
+    }
   });
 
   it('returns plain Uint8Array values, not Buffers', () => {

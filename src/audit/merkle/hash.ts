@@ -22,6 +22,41 @@ function sha256(data: Uint8Array): Uint8Array {
 }
 
 /**
+ * A SHA-256 digest as a string of 32 characters, one per byte (what crypto.hash writes for the
+ * 'binary', that is latin1, encoding). A verifier hashing a leaf and a node per event keeps its
+ * hashes this way: making a Uint8Array per hash costs a third as much as the hashing.
+ */
+export type RawHash = string;
+
+// Copies a raw hash into `target` at `offset`; a loop of charCodeAt beats Buffer#write here.
+function putRaw(target: Uint8Array, offset: number, raw: RawHash): void {
+  for (let i = 0; i < HASH_SIZE; i++) target[offset + i] = raw.charCodeAt(i);
+}
+
+/**
+ * leafHash of a 32-byte entry given as a raw hash (an audit event's chain hash), as a raw hash.
+ *
+ * @example
+ * const leaf = rawLeafHash(hash('sha256', eventBytes, 'binary'));
+ */
+export function rawLeafHash(entry: RawHash): RawHash {
+  putRaw(hashLeafInput, 1, entry);
+  return hash('sha256', hashLeafInput, 'binary');
+}
+
+/**
+ * nodeHash of two raw hashes, as a raw hash.
+ *
+ * @example
+ * const parent = rawNodeHash(rawLeafHash(a), rawLeafHash(b));
+ */
+export function rawNodeHash(left: RawHash, right: RawHash): RawHash {
+  putRaw(nodeInput, 1, left);
+  putRaw(nodeInput, 1 + HASH_SIZE, right);
+  return hash('sha256', nodeInput, 'binary');
+}
+
+/**
  * The RFC 6962 hash of one log entry: SHA-256(0x00 || data). The prefix keeps a leaf from
  * ever being mistaken for an interior node.
  *
