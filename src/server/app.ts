@@ -13,6 +13,8 @@ import { problemFor } from './problem.js';
 import { registerActorRoutes } from './routes/actors.js';
 import { registerApprovalRoutes } from './routes/approvals.js';
 import { registerAuditRoutes } from './routes/audit.js';
+import { registerCostRoutes } from './routes/costs.js';
+import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerSystemRoutes } from './routes/system.js';
 import './types.js';
 
@@ -148,6 +150,8 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   registerActorRoutes(app, runtime, metrics);
   registerApprovalRoutes(app, runtime);
   registerAuditRoutes(app, runtime);
+  registerCostRoutes(app, runtime);
+  registerGatewayRoutes(app, runtime);
   return app;
 }
 

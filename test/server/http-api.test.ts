@@ -155,6 +155,19 @@ describe('HTTP API, auth enforced', () => {
     expect(dead.body.code).toBe('ACTOR_NOT_ALIVE');
   });
 
+  it('rolls up the ledger for the audit scope only, tool calls included at their compute rate', async () => {
+    expect((await t.request('GET', '/api/v1/costs', { key: reviewerKey })).status).toBe(403);
+    const byClass = await t.request('GET', '/api/v1/costs?by=class', { key: approverKey });
+    expect(byClass.status).toBe(200);
+    // The example classes set no compute rate: their tool calls are recorded at $0 an hour.
+    expect(byClass.body.rows.find((row: { key: string }) => row.key === 'janitor')).toMatchObject({ usd: '0.000000', unpriced: 0 });
+    const byTool = await t.request('GET', '/api/v1/costs?by=model&class=janitor', { key: approverKey });
+    expect(byTool.body.rows.map((row: { key: string }) => row.key)).toContain('tool:fs.delete');
+    const bad = await t.request('GET', '/api/v1/costs?by=vendor', { key: approverKey });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('by');
+  });
+
   it('refuses bodies it cannot hash one way only, and names the field', async () => {
     const actor = await t.request('POST', '/api/v1/agents', { key: adminKey, body: { class: 'reviewer', grants: [{ tool: 'fs.read' }] } });
     const duplicate = await t.request('POST', '/api/v1/calls', { key: actor.body.token, raw: '{"tool":"fs.read","args":{"path":"a","path":"b"}}' });
