@@ -41,13 +41,14 @@ describe('openBackends', () => {
 });
 
 describe('the llm section of aosiq.yaml', () => {
-  it('is optional, and fills in timeout and size defaults', () => {
+  it('is optional, and fills in timeout, size and price defaults', () => {
     expect(configSchema.parse({ version: 1 }).llm).toEqual({ backends: {} });
     expect(llmConfigSchema.parse({ backends: { local: backends.local } }).backends.local).toEqual({
       kind: 'ollama',
       base_url: 'http://localhost:11434',
       timeout_ms: 120000,
       max_response_bytes: 8388608,
+      prices: {},
     });
   });
 
