@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { LlmBackendConfig } from '../config/llm.js';
 import { ndjsonLines } from './stream.js';
+import { functionTools } from './openai.js';
 import { backendFailure, bodyText, type Endpoint, endpointOf, exchange, parseReply, postJson, readText, streamError } from './transport.js';
 import type { ChatOptions, ChatRequest, ChatResult, ChatUsage, LlmBackend, StopReason, ToolCall } from './types.js';
 
@@ -77,14 +78,7 @@ function encode(request: ChatRequest, stream: boolean): Record<string, unknown> 
   return {
     model: request.model,
     messages,
-    ...(request.tools && request.tools.length > 0
-      ? {
-          tools: request.tools.map((tool) => ({
-            type: 'function',
-            function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-          })),
-        }
-      : {}),
+    ...functionTools(request),
     // Ollama streams unless told not to, so the flag is always sent.
     stream,
     options: { num_predict: request.maxTokens, ...(request.temperature === undefined ? {} : { temperature: request.temperature }) },

@@ -120,14 +120,7 @@ function encode(request: ChatRequest, maxTokensField: string, stream: boolean): 
     messages,
     [maxTokensField]: request.maxTokens,
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
-    ...(request.tools && request.tools.length > 0
-      ? {
-          tools: request.tools.map((tool) => ({
-            type: 'function',
-            function: { name: tool.name, description: tool.description, parameters: tool.parameters },
-          })),
-        }
-      : {}),
+    ...functionTools(request),
     stream,
     ...(stream ? { stream_options: { include_usage: true } } : {}),
   };
@@ -212,4 +205,18 @@ function stopReason(finishReason: string | null | undefined): StopReason {
     default:
       return 'other';
   }
+}
+
+/**
+ * The request's tools as OpenAI "function" tools (Ollama takes the same shape), or nothing when
+ * there are none: some servers refuse an empty list.
+ *
+ * @example
+ * const body = { model, messages, ...functionTools(request) };
+ */
+export function functionTools(request: ChatRequest): { tools?: { type: 'function'; function: { name: string; description: string; parameters: Record<string, unknown> } }[] } {
+  if (!request.tools || request.tools.length === 0) return {};
+  return {
+    tools: request.tools.map((tool) => ({ type: 'function', function: { name: tool.name, description: tool.description, parameters: tool.parameters } })),
+  };
 }

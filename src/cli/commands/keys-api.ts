@@ -39,6 +39,17 @@ export function parseDuration(option: string, text: string, allowZero = false): 
   return seconds;
 }
 
+/** A new key as --json shows it: the key itself only when it was not written to a file. */
+function newKeyView(record: ApiKeyRecord, key: string, out: string | undefined) {
+  return {
+    key: out === undefined ? key : `(written to ${out})`,
+    id: record.id,
+    name: record.name,
+    scopes: record.scopes,
+    expires_at: record.expires_at?.toISOString() ?? null,
+  };
+}
+
 function requireKeyName(name: string): void {
   if (!KEY_NAME_PATTERN.test(name)) {
     throw new AosError(
@@ -181,13 +192,7 @@ Example:
           emit(
             io,
             global.json,
-            {
-              key: options.out === undefined ? key : `(written to ${options.out})`,
-              id: record.id,
-              name: record.name,
-              scopes: record.scopes,
-              expires_at: record.expires_at?.toISOString() ?? null,
-            },
+            newKeyView(record, key, options.out),
             [...lines, ...keyLines(key, options.out)],
           );
         });
@@ -289,11 +294,7 @@ Example:
             io,
             global.json,
             {
-              key: options.out === undefined ? key : `(written to ${options.out})`,
-              id: record.id,
-              name: record.name,
-              scopes: record.scopes,
-              expires_at: record.expires_at?.toISOString() ?? null,
+              ...newKeyView(record, key, options.out),
               old: { id: old.id, expires_at: old.expires_at?.toISOString() ?? null },
             },
             [
