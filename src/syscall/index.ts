@@ -2,6 +2,7 @@ import { type ApprovalRow, decideApproval } from '../approvals/index.js';
 import type { Grant } from '../security/capability/index.js';
 import { callModel, type ModelCallOutcome } from './call-model.js';
 import { callTool, type ToolCallOutcome } from './call-tool.js';
+import { verifyCaller } from './caller.js';
 import { kill } from './kill.js';
 import type { SyscallDeps } from './ports.js';
 import { type SpawnOutcome, type SpawnRequest, spawn } from './spawn.js';
@@ -45,6 +46,11 @@ export class Syscall {
     options: { signal?: AbortSignal; onText?: (delta: string) => void } = {},
   ): Promise<ModelCallOutcome> {
     return callModel(this.deps, token, request, principal, options);
+  }
+
+  /** Verifies a capability token as every operation does (AUTH_REJECTED recorded when bad), for transports that must refuse early. */
+  async verify(token: string, operation: string): Promise<void> {
+    await verifyCaller(this.deps, token, operation, null);
   }
 
   kill(actorId: string, principal: string, reason: string): Promise<string[]> {

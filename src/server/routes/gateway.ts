@@ -102,7 +102,11 @@ async function tokenOf(runtime: Runtime, request: FastifyRequest, wire: Wire): P
     error = new AosError('AUTH_MISSING', `send the actor's capability token as the API key: "Authorization: Bearer <token>"${wire === 'anthropic' ? ' or "x-api-key: <token>"' : ''}`);
   } else {
     const token = /^(?:Bearer|x-api-key) +(\S+) *$/i.exec(presented)?.[1];
-    if (token !== undefined && !token.startsWith('aos_')) return token;
+    if (token !== undefined && !token.startsWith('aos_')) {
+      // Verified (and a bad one recorded) before a body of up to 8 MiB is read for it.
+      await runtime.syscall.verify(token, `${request.method} ${request.routeOptions.url}`);
+      return token;
+    }
     error = token === undefined
       ? new AosError('AUTH_MALFORMED', 'the Authorization header must be "Bearer <capability token>"')
       : new AosError('AUTH_INVALID', 'the gateway takes an actor\'s capability token, not an API key: spawn an actor (POST /api/v1/agents) and use its token');
