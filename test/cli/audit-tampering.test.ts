@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPglite } from '../../src/store/pglite.js';
 import { createScratchDatabase, withClient } from '../support/scratch-database.js';
-import { exitCodeOf, makeTempDir, parseJson, removeTempDirs, runCli } from './cli-process.js';
+import { copyTempDir, exitCodeOf, makeTempDir, parseJson, removeTempDirs, runCli } from './cli-process.js';
 
 const serverUrl = process.env.AOS_TEST_DATABASE_URL;
 
@@ -18,29 +18,44 @@ interface Tampered {
 
 afterAll(removeTempDirs);
 
-/** Runs `start`, checks the log verifies, tampers through `tamper`, and checks verify names the row. */
+/**
+ * Runs `start`, checks the log verifies, tampers through `tamper`, and checks verify names the row.
+ * With `copyFolder`, the untouched log is verified in a copy of the folder while the original is
+ * tampered with and verified, at the same time; a server database is shared, so it goes in turn.
+ */
 async function expectTamperingCaught(
   store: 'pglite' | 'postgres',
   env: Record<string, string>,
   tamper: (dir: string) => Promise<Tampered>,
+  { copyFolder = false } = {},
 ): Promise<void> {
   const dir = makeTempDir();
   const started = await runCli(dir, ['start', '--no-serve'], env);
   expect(started.code, started.stderr).toBe(0);
   expect(started.stdout).toContain(`(${store}), applied migrations`);
 
-  const clean = await runCli(dir, ['audit', 'verify', '--json'], env);
-  expect(clean.code, clean.stderr).toBe(0);
-  const report = parseJson<{ ok: boolean; events: number; firstBreak: unknown }>(clean);
-  expect(report.ok).toBe(true);
-  expect(report.firstBreak).toBeNull();
-  expect(report.events).toBeGreaterThan(3);
-
-  const row = await tamper(dir);
-  const broken = await runCli(dir, ['audit', 'verify'], env);
-  expect(broken.code, broken.stderr).toBe(exitCodeOf('AUDIT_CHAIN_BROKEN'));
-  expect(broken.stderr).toContain(`(session ${row.session_id}, chain_seq ${row.chain_seq}, log position`);
-  expect(broken.stderr).toContain('the row was altered');
+  const untouched = copyFolder ? copyTempDir(dir) : undefined;
+  const verifyClean = async () => {
+    const clean = await runCli(untouched ?? dir, ['audit', 'verify', '--json'], env);
+    expect(clean.code, clean.stderr).toBe(0);
+    const report = parseJson<{ ok: boolean; events: number; firstBreak: unknown }>(clean);
+    expect(report.ok).toBe(true);
+    expect(report.firstBreak).toBeNull();
+    expect(report.events).toBeGreaterThan(3);
+  };
+  const verifyTampered = async () => {
+    const row = await tamper(dir);
+    const broken = await runCli(dir, ['audit', 'verify'], env);
+    expect(broken.code, broken.stderr).toBe(exitCodeOf('AUDIT_CHAIN_BROKEN'));
+    expect(broken.stderr).toContain(`(session ${row.session_id}, chain_seq ${row.chain_seq}, log position`);
+    expect(broken.stderr).toContain('the row was altered');
+  };
+  if (untouched === undefined) {
+    await verifyClean();
+    await verifyTampered();
+  } else {
+    await Promise.all([verifyClean(), verifyTampered()]);
+  }
 }
 
 describe('aosiq audit verify after someone edits the database', () => {
@@ -55,7 +70,7 @@ describe('aosiq audit verify after someone edits the database', () => {
       } finally {
         await db.close();
       }
-    });
+    }, { copyFolder: true });
   }, 120_000);
 
   describe.skipIf(!serverUrl)('on PostgreSQL (AOS_TEST_DATABASE_URL)', () => {

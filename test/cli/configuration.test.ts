@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { exitCodeOf, makeConfiguredDir, makeTempDir, removeTempDirs, runCli } from './cli-process.js';
 
 afterAll(removeTempDirs);
 
-describe('a bad or missing aosiq.yaml', () => {
-  it('points at the line, column and field of an invalid value, for every command', async () => {
+// Each test has a folder of its own, so they run at the same time.
+describe.concurrent('a bad or missing aosiq.yaml', () => {
+  it('points at the line, column and field of an invalid value, for every command', async ({ expect }) => {
     const dir = makeConfiguredDir();
     const file = path.join(dir, 'aosiq.yaml');
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -16,12 +17,12 @@ describe('a bad or missing aosiq.yaml', () => {
     fs.writeFileSync(file, lines.join('\n'));
     const where = `aosiq.yaml:${index + 1}:11`;
 
-    const human = await runCli(dir, ['actors', 'list']);
+    // Neither command gets as far as the data directory, so both run at once.
+    const [human, json] = await Promise.all([runCli(dir, ['actors', 'list']), runCli(dir, ['--json', 'spawn', 'janitor'])]);
     expect(human.code, human.stderr).toBe(exitCodeOf('CONFIG_INVALID'));
     expect(human.stderr).toContain(`${where}: actor_classes.janitor.kind:`);
     expect(human.stderr).toContain('"robot"');
 
-    const json = await runCli(dir, ['--json', 'spawn', 'janitor']);
     expect(json.code, json.stderr).toBe(exitCodeOf('CONFIG_INVALID'));
     const { error } = JSON.parse(json.stderr) as { error: { code: string; details: { problems: string[] } } };
     expect(error.code).toBe('CONFIG_INVALID');
@@ -32,7 +33,7 @@ describe('a bad or missing aosiq.yaml', () => {
     expect(fs.existsSync(path.join(dir, '.aosiq'))).toBe(false);
   });
 
-  it('suggests aosiq init when there is no configuration file', async () => {
+  it('suggests aosiq init when there is no configuration file', async ({ expect }) => {
     const dir = makeTempDir();
     const result = await runCli(dir, ['actors', 'list']);
     expect(result.code, result.stderr).toBe(exitCodeOf('CONFIG_INVALID'));
@@ -40,7 +41,7 @@ describe('a bad or missing aosiq.yaml', () => {
     expect(result.stderr).toContain('aosiq init');
   });
 
-  it('will not overwrite an existing aosiq.yaml without --force', async () => {
+  it('will not overwrite an existing aosiq.yaml without --force', async ({ expect }) => {
     const dir = makeTempDir();
     const file = path.join(dir, 'aosiq.yaml');
     const first = await runCli(dir, ['init']);

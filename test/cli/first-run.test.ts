@@ -1,15 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { cliPath, makeTempDir, removeTempDirs, runCli } from './cli-process.js';
+import { cliPath, makeTempDir, nodeFlags, removeTempDirs, runCli } from './cli-process.js';
 
 const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AOS_')));
 
 afterAll(removeTempDirs);
 
-describe('aosiq start in an empty folder', () => {
-  it('sets everything up, demonstrates each guard, and finds the schema current the second time', async () => {
+// The two tests start from empty folders of their own, so they run at the same time.
+describe.concurrent('aosiq start in an empty folder', () => {
+  it('sets everything up, demonstrates each guard, and finds the schema current the second time', async ({ expect }) => {
     const dir = makeTempDir();
 
     const first = await runCli(dir, ['start', '--no-serve']);
@@ -49,18 +50,21 @@ describe('aosiq start in an empty folder', () => {
     expect(second.stdout).toContain('the demonstration ran before');
     expect(second.stdout).toContain('pending approvals: 1');
     expect(second.stdout).not.toContain('created the API key');
-  }, 90_000);
+  }, 120_000);
 
-  it('then serves the API: the demonstration\'s approval can be granted and run over HTTP with the keys it wrote', async () => {
+  it('then serves the API: the demonstration\'s approval can be granted and run over HTTP with the keys it wrote', async ({ expect }) => {
     const dir = makeTempDir();
-    const child = spawn(process.execPath, [cliPath, 'start', '--port', '0', '--log-level', 'warn'], { cwd: dir, env: cleanEnv() });
+    const child = spawn(process.execPath, [...nodeFlags, cliPath, 'start', '--port', '0', '--log-level', 'warn'], { cwd: dir, env: cleanEnv() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      for (let i = 0; i < 300 && !/serving the API on (\S+)/.test(stderr); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      // Up to 80 s: the other test's runs share the cores while this one sets up the folder.
+      for (let i = 0; i < 800 && child.exitCode === null && !/serving the API on (\S+)/.test(stderr); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const base = /serving the API on (\S+)/.exec(stderr)?.[1];
       expect(base, `${stdout}\n${stderr}`).toBeDefined();
       expect(stdout).toMatch(/next steps, once the API below is up:/);
@@ -78,5 +82,5 @@ describe('aosiq start in an empty folder', () => {
     }
     expect(await exited).toBe(0);
     expect(stderr).toContain('SIGTERM: finishing in-flight requests, sealing the audit log');
-  }, 90_000);
+  }, 120_000);
 });

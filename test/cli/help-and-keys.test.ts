@@ -1,10 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { makeTempDir, parseJson, removeTempDirs, runCli } from './cli-process.js';
 
 afterAll(removeTempDirs);
 
-describe('aosiq --help', () => {
-  it('lists every top-level command', async () => {
+// Each test has a folder of its own, so they run at the same time.
+describe.concurrent('aosiq --help', () => {
+  it('lists every top-level command', async ({ expect }) => {
     const result = await runCli(makeTempDir(), ['--help']);
     expect(result.code, result.stderr).toBe(0);
     for (const command of [
@@ -22,7 +23,7 @@ describe('aosiq --help', () => {
     }
   });
 
-  it('lists the approvals subcommands', async () => {
+  it('lists the approvals subcommands', async ({ expect }) => {
     const result = await runCli(makeTempDir(), ['approvals', '--help']);
     expect(result.code, result.stderr).toBe(0);
     for (const command of ['list', 'show', 'approve', 'deny']) {
@@ -31,8 +32,8 @@ describe('aosiq --help', () => {
   });
 });
 
-describe('aosiq keys jwks', () => {
-  it('publishes one Ed25519 public key, never the private part, and the same key each time', async () => {
+describe.concurrent('aosiq keys jwks', () => {
+  it('publishes one Ed25519 public key, never the private part, and the same key each time', async ({ expect }) => {
     const dir = makeTempDir();
     const first = await runCli(dir, ['keys', 'jwks']);
     expect(first.code, first.stderr).toBe(0);

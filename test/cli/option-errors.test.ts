@@ -1,16 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { exitCodeOf, makeConfiguredDir, parseJson, removeTempDirs, runCli } from './cli-process.js';
 
-describe('aosiq option files and values', () => {
-  let dir = '';
-  beforeAll(() => {
-    dir = makeConfiguredDir();
-  });
+// Each test (and each case of one) has a folder of its own, so they run at the same time.
+describe.concurrent('aosiq option files and values', () => {
   afterAll(removeTempDirs);
 
-  it('makes an existing token file private, and refuses an unwritable one before spawning anything', async () => {
+  it('makes an existing token file private, and refuses an unwritable one before spawning anything', async ({ expect }) => {
+    const dir = makeConfiguredDir();
     const existing = path.join(dir, 'open.tok');
     fs.writeFileSync(existing, 'old');
     fs.chmodSync(existing, 0o644);
@@ -23,28 +21,34 @@ describe('aosiq option files and values', () => {
     expect(nowhere.stderr).toContain('--token-out');
     const actors = parseJson<unknown[]>(await runCli(dir, ['actors', 'list', '--json']));
     expect(actors).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 
-  it('names the option of a file that cannot be read, without a stack trace', async () => {
-    for (const option of ['--token-file', '--args-file']) {
-      const args =
-        option === '--token-file' ? [option, 'missing.tok'] : [option, 'missing.json', '--token', 'x'];
-      const result = await runCli(dir, ['call', 'fs.read', ...args]);
+  it('names the option of a file that cannot be read, without a stack trace', async ({ expect }) => {
+    const options = ['--token-file', '--args-file'];
+    const results = await Promise.all(
+      options.map((option) => {
+        const args =
+          option === '--token-file' ? [option, 'missing.tok'] : [option, 'missing.json', '--token', 'x'];
+        return runCli(makeConfiguredDir(), ['call', 'fs.read', ...args]);
+      }),
+    );
+    options.forEach((option, index) => {
+      const result = results[index]!;
       expect(result.code).toBe(exitCodeOf('INVALID_INPUT'));
       expect(result.stderr).toContain(`${option}: cannot read missing`);
       expect(result.stderr).not.toMatch(/\n\s+at /);
-    }
+    });
   });
 
-  it('refuses an unknown approval status and says which exist', async () => {
-    const result = await runCli(dir, ['approvals', 'list', '--status', 'bogus']);
+  it('refuses an unknown approval status and says which exist', async ({ expect }) => {
+    const result = await runCli(makeConfiguredDir(), ['approvals', 'list', '--status', 'bogus']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/pending, approved, denied, consumed/);
   });
 
-  it('tells a mistyped session from a broken chain', async () => {
-    const result = await runCli(dir, ['audit', 'verify', '--session', 'ses_typo']);
+  it('tells a mistyped session from a broken chain', async ({ expect }) => {
+    const result = await runCli(makeConfiguredDir(), ['audit', 'verify', '--session', 'ses_typo']);
     expect(result.code).toBe(exitCodeOf('NOT_FOUND'));
     expect(result.stderr).toContain('no audit events for session ses_typo');
-  }, 60_000);
+  }, 120_000);
 });
