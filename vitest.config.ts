@@ -6,6 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two cores run one file at a time by default (cores - 1); most files wait on PostgreSQL,
+    // child processes or sockets, so two at a time keeps the suite well inside ten minutes.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
