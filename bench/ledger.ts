@@ -30,7 +30,7 @@ function reserveAndSettle(db: Db): (session: number) => Promise<void> {
       dailyCeiling: null,
     });
     await db.transaction((tx) =>
-      settle(tx, systemClock, hold, { usd: usdToPico(0.004), inputTokens: 1200, outputTokens: 300, cachedInputTokens: 0, wallMs: 900, estimated: false }, call),
+      settle(tx, systemClock, hold, { usd: usdToPico(0.004), inputTokens: 1200, outputTokens: 300, cachedInputTokens: 0, wallMs: 900, estimated: false }),
     );
   };
 }

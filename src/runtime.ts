@@ -6,7 +6,7 @@ import { sealLog } from './audit/log/index.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config/index.js';
 import { AosError } from './errors.js';
-import { usdToPico } from './ledger/index.js';
+import { perHourToPicoPerMs, usdToPico } from './ledger/index.js';
 import { type KeyStore, loadOrCreateKeyStore, TokenIssuer } from './security/capability/index.js';
 import { type Db, openStore } from './store/index.js';
 import { openBackends } from './llm/index.js';
@@ -55,7 +55,7 @@ export function actorClasses(config: Config): Map<string, ActorClass> {
         kind: cls.kind,
         capabilities: cls.capabilities,
         tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
-        computePerMs: usdToPico(cls.compute_usd_per_hour) / 3_600_000n,
+        computePerMs: perHourToPicoPerMs(cls.compute_usd_per_hour),
         models: {
           allowedBackends: cls.allowed_backends,
           sessionCeiling: cls.session_ceiling_usd === undefined ? null : usdToPico(cls.session_ceiling_usd),

@@ -28,6 +28,16 @@ export function perMillionToPicoPerToken(usdPerMillion: number): Pico {
 }
 
 /**
+ * An hourly rate as pico-dollars per millisecond, rounded up so time is never charged low.
+ *
+ * @example
+ * perHourToPicoPerMs(3.6); // 1_000_000n
+ */
+export function perHourToPicoPerMs(usdPerHour: number): Pico {
+  return (usdToPico(usdPerHour) + 3_599_999n) / 3_600_000n;
+}
+
+/**
  * Pico-dollars as a decimal dollar string, rounded up to `digits` places so that a displayed
  * amount is never less than what was spent.
  *

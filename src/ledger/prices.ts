@@ -1,6 +1,6 @@
 import { AosError } from '../errors.js';
 import type { ChatUsage } from '../llm/types.js';
-import { type Pico, perMillionToPicoPerToken, usdToPico } from './money.js';
+import { type Pico, perHourToPicoPerMs, perMillionToPicoPerToken } from './money.js';
 
 /** A model's price in USD per million tokens, as providers publish it. */
 export interface ModelPrice {
@@ -76,7 +76,7 @@ export function rateFor(pricing: BackendPricing, model: string): Rate | null {
       cacheWrite: price.cache_write_per_mtok === undefined ? input : perMillionToPicoPerToken(price.cache_write_per_mtok),
     };
   }
-  if (pricing.compute_usd_per_hour !== undefined) return { kind: 'compute', perMs: usdToPico(pricing.compute_usd_per_hour) / 3_600_000n };
+  if (pricing.compute_usd_per_hour !== undefined) return { kind: 'compute', perMs: perHourToPicoPerMs(pricing.compute_usd_per_hour) };
   return null;
 }
 

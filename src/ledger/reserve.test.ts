@@ -32,7 +32,6 @@ async function refusal(promise: Promise<unknown>): Promise<unknown> {
 describeEachStore('ledger reservations', (store) => {
   const clock = manualClock(new Date('2026-03-01T22:00:00Z'));
   const settled = (usd: bigint | null) => ({ usd, inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, wallMs: 5, estimated: false });
-  const call = (r: ReservationRequest) => ({ sessionId: r.sessionId, actorId: r.actorId, className: r.className, backend: r.backend, model: r.model });
 
   it('counts open holds and settled spend against the session ceiling, naming the figures', async () => {
     const { db } = store();
@@ -42,9 +41,9 @@ describeEachStore('ledger reservations', (store) => {
     expect(isAosError(error, 'COST_CEILING_EXCEEDED')).toBe(true);
     expect((error as Error).message).toContain('$2.000000 spent or held of its $2.500000 ceiling');
     // Settling below the hold frees the difference: 0.25 spent + 1 held + 1 new = 2.25.
-    await db.transaction((tx) => settle(tx, clock, first, settled(usdToPico(0.25)), call(request())));
+    await db.transaction((tx) => settle(tx, clock, first, settled(usdToPico(0.25))));
     await reserve(db, clock, request());
-    expect(await db.transaction((tx) => settle(tx, clock, first, settled(usdToPico(0.25)), call(request())))).toBe(false);
+    expect(await db.transaction((tx) => settle(tx, clock, first, settled(usdToPico(0.25))))).toBe(false);
     const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM ledger_entries WHERE session_id = 'ses_a'");
     expect(rows[0]!.n).toBe(1);
   });
@@ -63,7 +62,7 @@ describeEachStore('ledger reservations', (store) => {
     clock.set(new Date('2026-03-01T23:00:00Z'));
     const daily = (sessionId: string) => request({ className: 'nightly', sessionId, sessionCeiling: null, dailyCeiling: usdToPico(2) });
     const hold = await reserve(db, clock, daily('ses_c1'));
-    await db.transaction((tx) => settle(tx, clock, hold, settled(usdToPico(1)), call(daily('ses_c1'))));
+    await db.transaction((tx) => settle(tx, clock, hold, settled(usdToPico(1))));
     await reserve(db, clock, daily('ses_c2'));
     const error = await refusal(reserve(db, clock, daily('ses_c3')));
     expect(isAosError(error, 'COST_CEILING_EXCEEDED')).toBe(true);
@@ -76,7 +75,7 @@ describeEachStore('ledger reservations', (store) => {
     const { db } = store();
     const r = request({ sessionId: 'ses_d', usd: 0n });
     const hold = await reserve(db, clock, r);
-    await db.transaction((tx) => settle(tx, clock, hold, settled(null), call(r)));
+    await db.transaction((tx) => settle(tx, clock, hold, settled(null)));
     const { rows } = await db.query<{ usd_pico: string | null }>("SELECT usd_pico FROM ledger_entries WHERE session_id = 'ses_d'");
     expect(rows).toEqual([{ usd_pico: null }]);
   });

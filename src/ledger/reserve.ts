@@ -129,40 +129,30 @@ function exceeded(scope: 'session' | 'class-day', ceiling: Pico, committed: Pico
 
 /**
  * Releases a hold into a ledger row in the caller's transaction (which also writes the call's
- * audit row). A hold settles once; settling it again is a no-op that returns false.
+ * audit row). One statement: the row takes session, actor, class, backend and model from the
+ * hold itself. A hold settles once; settling it again is a no-op that returns false.
  *
  * @example
- * await db.transaction(async (tx) => { await settle(tx, clock, hold, entry, { sessionId, actorId, className, backend, model }); await appendAuditEvents(tx, clock, [event]); });
+ * await db.transaction(async (tx) => { await settle(tx, clock, hold, settlement); await appendAuditEvents(tx, clock, [event]); });
  */
-export async function settle(
-  tx: Queryable,
-  clock: Clock,
-  reservation: Reservation,
-  settlement: Settlement,
-  call: { sessionId: string; actorId: string; className: string; backend: string; model: string },
-): Promise<boolean> {
-  const now = clock.now();
-  const { rowCount } = await tx.query('UPDATE ledger_reservations SET settled_at = $2 WHERE id = $1 AND settled_at IS NULL', [reservation.id, now]);
-  if (rowCount === 0) return false;
-  await tx.query(
-    `INSERT INTO ledger_entries
+export async function settle(tx: Queryable, clock: Clock, reservation: Reservation, settlement: Settlement): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `WITH closed AS (
+       UPDATE ledger_reservations SET settled_at = $2 WHERE id = $1 AND settled_at IS NULL
+       RETURNING id, session_id, actor_id, class, backend, model)
+     INSERT INTO ledger_entries
        (session_id, actor_id, class, kind, backend, model, input_tokens, output_tokens, cached_input_tokens, usd_pico, wall_ms, estimated, reservation_id, at)
-     VALUES ($1, $2, $3, 'llm', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+     SELECT session_id, actor_id, class, 'llm', backend, model, $3, $4, $5, $6, $7, $8, id, $2 FROM closed`,
     [
-      call.sessionId,
-      call.actorId,
-      call.className,
-      call.backend,
-      call.model,
+      reservation.id,
+      clock.now(),
       settlement.inputTokens,
       settlement.outputTokens,
       settlement.cachedInputTokens,
       settlement.usd?.toString() ?? null,
       Math.round(settlement.wallMs),
       settlement.estimated,
-      reservation.id,
-      now,
     ],
   );
-  return true;
+  return rowCount === 1;
 }

@@ -137,20 +137,14 @@ export async function callModel(
   const usage = result?.usage ?? null;
   const { charged, estimated } = charge(rate, usage, wallMs, worst, failure);
   await deps.db.transaction(async (tx) => {
-    await settle(
-      tx,
-      deps.clock,
-      hold,
-      {
-        usd: charged,
-        inputTokens: usage?.inputTokens ?? null,
-        outputTokens: usage?.outputTokens ?? null,
-        cachedInputTokens: usage?.cachedInputTokens ?? null,
-        wallMs,
-        estimated,
-      },
-      { sessionId: claims.sid, actorId: claims.sub, className: cls.name, backend: request.backend, model: request.model },
-    );
+    await settle(tx, deps.clock, hold, {
+      usd: charged,
+      inputTokens: usage?.inputTokens ?? null,
+      outputTokens: usage?.outputTokens ?? null,
+      cachedInputTokens: usage?.cachedInputTokens ?? null,
+      wallMs,
+      estimated,
+    });
     await appendAuditEvents(tx, deps.clock, [
       {
         sessionId: claims.sid,

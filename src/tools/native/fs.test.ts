@@ -135,6 +135,24 @@ describe('file tools', () => {
     await expect(call('fs.delete', { path: 'gone.txt' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('answers file-system errors with caller errors that name the path but never the host path', async () => {
+    const cases = [
+      ['fs.read', { path: 'notes.txt/inside' }, 'NOT_FOUND'],
+      ['fs.list', { path: 'notes.txt' }, 'INVALID_INPUT'],
+      ['fs.read', { path: 'logs' }, 'INVALID_INPUT'],
+      ['fs.read', { path: `${'x'.repeat(300)}.txt` }, 'INVALID_INPUT'],
+    ] as const;
+    for (const [name, args, code] of cases) {
+      const error = await call(name, args).then(
+        () => null,
+        (caught: unknown) => caught as { code: string; message: string },
+      );
+      expect(error, `${name} ${args.path.slice(0, 20)}`).toMatchObject({ code });
+      expect(error!.message).toContain('in root "workspace"');
+      expect(error!.message).not.toContain(base);
+    }
+  });
+
   it('rejects an unknown root in the arguments', () => {
     expect(() => tools.get('fs.read')!.input.parse({ root: 'etc', path: 'passwd' })).toThrow();
   });
