@@ -47,6 +47,8 @@ export interface ComputeLedgerRow {
   /** Pico-dollars as a decimal string (bigint), from the class's compute rate. */
   usd_pico: string;
   wall_ms: number;
+  /** CPU time the tool measured for its effect (command tools); absent when it cannot know. */
+  cpu_ms?: number;
 }
 
 /** A stored, chained audit event, as exported and verified. */

@@ -26,6 +26,8 @@ export interface RollupRow {
   input_tokens: number;
   output_tokens: number;
   wall_ms: number;
+  /** CPU time measured for command tools; tools that cannot measure theirs add nothing. */
+  cpu_ms: number;
 }
 
 // Each dimension's grouping expression; a fixed map, so no caller text reaches the SQL.
@@ -57,11 +59,11 @@ export async function rollup(db: Queryable, filter: RollupFilter): Promise<Rollu
   if (filter.until) add('at < ?', filter.until);
   if (filter.className) add('class = ?', filter.className);
   if (filter.sessionId) add('session_id = ?', filter.sessionId);
-  const { rows } = await db.query<{ key: string; entries: number; pico: string; unpriced: number; estimated: number; input: string; output: string; wall: string }>(
+  const { rows } = await db.query<{ key: string; entries: number; pico: string; unpriced: number; estimated: number; input: string; output: string; wall: string; cpu: string }>(
     `SELECT ${KEYS[filter.by]} AS key, count(*)::int AS entries, COALESCE(sum(usd_pico), 0)::text AS pico,
             count(*) FILTER (WHERE usd_pico IS NULL)::int AS unpriced, count(*) FILTER (WHERE estimated)::int AS estimated,
             COALESCE(sum(input_tokens), 0)::text AS input, COALESCE(sum(output_tokens), 0)::text AS output,
-            COALESCE(sum(wall_ms), 0)::text AS wall
+            COALESCE(sum(wall_ms), 0)::text AS wall, COALESCE(sum(cpu_ms), 0)::text AS cpu
      FROM ledger_entries ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
      GROUP BY 1 ORDER BY sum(usd_pico) DESC NULLS LAST, 1`,
     params,
@@ -75,5 +77,6 @@ export async function rollup(db: Queryable, filter: RollupFilter): Promise<Rollu
     input_tokens: Number(row.input),
     output_tokens: Number(row.output),
     wall_ms: Number(row.wall),
+    cpu_ms: Number(row.cpu),
   }));
 }

@@ -230,7 +230,11 @@ async function dispatch(
     idempotencyKey: callId,
     actorId: claims.sub,
     sessionId: claims.sid,
+    reportCpuMs: (ms) => {
+      cpuMs = ms;
+    },
   });
+  let cpuMs: number | undefined;
   const began = performance.now();
   let result: ToolResult;
   let canonical: string;
@@ -252,7 +256,7 @@ async function dispatch(
           { cause: error },
         );
     const wallMs = Math.round(performance.now() - began);
-    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', toolName, wallMs, {
+    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', toolName, { wallMs, cpuMs }, {
       tool: toolName,
       call_id: callId,
       duration_ms: wallMs,
@@ -267,7 +271,7 @@ async function dispatch(
     throw failure;
   }
   const wallMs = Math.round(performance.now() - began);
-  await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, wallMs, {
+  await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, { wallMs, cpuMs }, {
     tool: toolName,
     call_id: callId,
     duration_ms: wallMs,
@@ -303,7 +307,7 @@ async function recordOutcome(
   principal: string | null,
   type: 'TOOL_CALL_COMPLETED' | 'TOOL_CALL_FAILED',
   toolName: string,
-  wallMs: number,
+  { wallMs, cpuMs }: { wallMs: number; cpuMs: number | undefined },
   payload: { [key: string]: JsonValue },
 ): Promise<void> {
   const perMs = deps.classes.get(claims.cls)?.computePerMs ?? 0n;
@@ -314,6 +318,12 @@ async function recordOutcome(
     principal,
     payload,
     // The call's compute, in the ledger by the same statement that records its outcome.
-    ledger: { class: claims.cls, tool: toolName, usd_pico: (perMs * BigInt(wallMs)).toString(), wall_ms: wallMs },
+    ledger: {
+      class: claims.cls,
+      tool: toolName,
+      usd_pico: (perMs * BigInt(wallMs)).toString(),
+      wall_ms: wallMs,
+      ...(cpuMs === undefined ? {} : { cpu_ms: cpuMs }),
+    },
   });
 }

@@ -21,6 +21,8 @@ export interface ToolContext {
   readonly idempotencyKey: string;
   readonly actorId: string;
   readonly sessionId: string;
+  /** A tool that can measure the CPU time its effect used (e.g. a child process) reports it here. */
+  readonly reportCpuMs?: (ms: number) => void;
 }
 
 /** A tool the runtime can dispatch to. `input` validates and types the arguments. */
@@ -44,8 +46,8 @@ export interface ToolDescriptor {
 }
 
 /**
- * Builds the frozen context handed to a tool, copying only the four plain fields so no
- * caller can smuggle a handle in through extra properties.
+ * Builds the frozen context handed to a tool, copying only its declared fields so no caller
+ * can smuggle a handle in through extra properties.
  *
  * @example
  * const context = createToolContext({ signal, idempotencyKey: 'k1', actorId: 'a1', sessionId: 's1' });
@@ -56,5 +58,6 @@ export function createToolContext(fields: ToolContext): ToolContext {
     idempotencyKey: fields.idempotencyKey,
     actorId: fields.actorId,
     sessionId: fields.sessionId,
+    ...(fields.reportCpuMs ? { reportCpuMs: fields.reportCpuMs } : {}),
   });
 }

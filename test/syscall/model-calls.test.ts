@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decideApproval } from '../../src/approvals/index.js';
 import { type ErrorCode, isAosError } from '../../src/errors.js';
 import { estimateInputTokens, formatUsd, rollup } from '../../src/ledger/index.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
@@ -41,10 +42,15 @@ actor_classes:
     allowed_backends: [openai]
   nightly:
     kind: job
-    capabilities: [{ tool: fs.list }]
+    capabilities: [{ tool: fs.list }, { tool: command.burn }]
     compute_usd_per_hour: 3.6
 tools:
   roots: { workspace: ./workspace }
+  commands:
+    burn:
+      argv: [sh, -c, 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done']
+      blast_radius: low
+      reason: spins the CPU for a moment
 llm:
   backends:
     openai:
@@ -237,6 +243,31 @@ for (const kind of storeKinds()) {
       expect(byModel[0]).toMatchObject({ entries: 2, estimated: 1 });
       expect((await rollup(runtime.db, { by: 'model', className: 'nightly' }))[0]!.key).toBe('tool:fs.list');
       expect(await rollup(runtime.db, { by: 'day', since: new Date(Date.now() + 86_400_000) })).toEqual([]);
+    });
+
+    it("records a command tool's CPU time beside its wall time; in-process tools leave CPU unknown", async () => {
+      const token = await spawn('nightly');
+      const actor = await actorOf(token);
+      let approvalId = '';
+      try {
+        await runtime.syscall.callTool(token, 'command.burn', {});
+      } catch (error) {
+        expect(isAosError(error, 'APPROVAL_REQUIRED')).toBe(true);
+        approvalId = (error as { details: { approvalId: string } }).details.approvalId;
+      }
+      await decideApproval(runtime.db, runtime.deps.clock, { id: approvalId, decision: 'approve', operator: 'test', reason: 'cpu test' });
+      await runtime.syscall.callTool(token, 'command.burn', {});
+      await runtime.syscall.callTool(token, 'fs.list', { path: '.' });
+      const { rows } = await runtime.db.query<{ tool: string; wall_ms: string; cpu_ms: string | null }>(
+        'SELECT tool, wall_ms::text, cpu_ms::text FROM ledger_entries WHERE actor_id = $1 ORDER BY id',
+        [actor],
+      );
+      expect(rows.map((row) => [row.tool, row.cpu_ms === null])).toEqual([['command.burn', false], ['fs.list', true]]);
+      // The loop burns CPU in the child: measured, and no more than the wall time it took.
+      expect(Number(rows[0]!.cpu_ms)).toBeGreaterThan(0);
+      expect(Number(rows[0]!.cpu_ms)).toBeLessThanOrEqual(Number(rows[0]!.wall_ms) + 10);
+      const [byTool] = await rollup(runtime.db, { by: 'model', className: 'nightly', sessionId: (await runtime.deps.tokens.verify(token)).sid });
+      expect(byTool).toMatchObject({ key: 'tool:command.burn', cpu_ms: Number(rows[0]!.cpu_ms) });
     });
   });
 }

@@ -24,8 +24,8 @@ export function parseInstant(option: string, text: string): Date {
 
 function table(rows: RollupRow[], by: RollupDimension): string[] {
   if (rows.length === 0) return ['no spend recorded for this selection'];
-  const head = [by, 'entries', 'usd', 'unpriced', 'estimated', 'tokens in', 'tokens out', 'wall ms'];
-  const body = rows.map((row) => [row.key, row.entries, row.usd, row.unpriced, row.estimated, row.input_tokens, row.output_tokens, row.wall_ms].map(String));
+  const head = [by, 'entries', 'usd', 'unpriced', 'estimated', 'tokens in', 'tokens out', 'wall ms', 'cpu ms'];
+  const body = rows.map((row) => [row.key, row.entries, row.usd, row.unpriced, row.estimated, row.input_tokens, row.output_tokens, row.wall_ms, row.cpu_ms].map(String));
   const widths = head.map((title, column) => Math.max(title.length, ...body.map((cells) => cells[column]!.length)));
   const line = (cells: string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
   const notes = [];

@@ -15,6 +15,7 @@ const rowSchema = z.object({
   input_tokens: z.number(),
   output_tokens: z.number(),
   wall_ms: z.number(),
+  cpu_ms: z.number().describe('CPU time measured for command tools (other tools add nothing)'),
 });
 
 /** Spend from the ledger, rolled up (audit scope: it shows what every class and session did). */

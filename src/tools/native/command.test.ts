@@ -2,7 +2,8 @@ import { runTool } from '../../../test/support/tools.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandConfig } from '../../config/schema.js';
 import type { ToolDefinition } from '../types.js';
-import { createCommandTools, placeholdersOf } from './command.js';
+import { createToolContext } from '../types.js';
+import { createCommandTools, parseReport, placeholdersOf } from './command.js';
 
 function command(argv: string[], extra: Partial<CommandConfig> = {}): CommandConfig {
   return {
@@ -88,6 +89,43 @@ describe('command tools', () => {
       code: 'TOOL_FAILED',
       message: expect.stringContaining('could not start "aosiq-no-such-program"'),
     });
+  });
+
+  it("reports the CPU time of the program and its children, which the runtime's own usage does not show", async () => {
+    const burn = toolFor(command(['sh', '-c', 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done']));
+    let reported: number | undefined;
+    const context = createToolContext({
+      signal: new AbortController().signal,
+      idempotencyKey: 'k',
+      actorId: 'a',
+      sessionId: 's',
+      reportCpuMs: (ms) => {
+        reported = ms;
+      },
+    });
+    const before = process.cpuUsage();
+    await burn.run({}, context);
+    const own = process.cpuUsage(before);
+    expect(reported).toBeGreaterThanOrEqual(50);
+    // The loop ran in the child: our process used far less than it did.
+    expect((own.user + own.system) / 1000).toBeLessThan(reported!);
+  });
+
+  it("reports a program killed by a signal with the shell's exit code, 128 + the signal", async () => {
+    expect(await call(toolFor(command(['sh', '-c', 'kill -9 $$'])), {})).toMatchObject({ exit_code: 137 });
+  });
+
+  it('kills the whole process group on timeout, so a background child cannot hold the call open', async () => {
+    await expect(
+      call(toolFor(command(['sh', '-c', 'sleep 30 & sleep 30'], { timeout_ms: 200 })), {}),
+    ).rejects.toMatchObject({ code: 'TOOL_FAILED', message: 'command.test timed out after 200 ms and was killed' });
+  });
+
+  it('reads the wrapper report, and treats a missing or partial one as unknown CPU', () => {
+    expect(parseReport('0m0.010000s 0m0.000000s\n1m2.500000s 0m0.250000s\n3\n')).toEqual({ missing: false, cpuMs: 62_750, status: 3 });
+    expect(parseReport('0m0.00s 0m0.00s\n0m0.16s 0m0.02s\n0\n')).toEqual({ missing: false, cpuMs: 180, status: 0 });
+    expect(parseReport('missing\n')).toEqual({ missing: true, cpuMs: null, status: null });
+    expect(parseReport('')).toEqual({ missing: false, cpuMs: null, status: null });
   });
 
   it('does not pass the runtime environment on to the command', async () => {

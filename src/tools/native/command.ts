@@ -1,7 +1,10 @@
 /**
  * Operator-configured commands as tools (`command.<name>`). The program and argv come from
- * aosiq.yaml; a caller only fills `{placeholders}` with strings of a safe alphabet. No shell
- * is involved, so quoting, globbing and `;` have no meaning here.
+ * aosiq.yaml; a caller only fills `{placeholders}` with strings of a safe alphabet. The argv
+ * reaches the program as positional parameters of a fixed wrapper script (`"$@"`), never as
+ * shell text, so quoting, globbing and `;` have no meaning here. The wrapper exists to measure:
+ * after the program exits it reports the CPU time of the program and everything it waited for
+ * (POSIX `times`) on a private descriptor, which Node's child_process does not expose.
  */
 import { spawn } from 'node:child_process';
 import { z } from 'zod';
@@ -66,23 +69,48 @@ function fillArgv(argv: readonly string[], args: Record<string, string>): string
   );
 }
 
+/**
+ * Runs "$@" with descriptor 3 closed, then writes to descriptor 3 either `missing` (no such
+ * program) or the `times` report and the program's exit status.
+ */
+const WRAPPER = [
+  'command -v -- "$1" >/dev/null 2>&1 || { echo missing >&3; exit 127; }',
+  '"$@" 3>&-',
+  'status=$?',
+  'times >&3',
+  'echo "$status" >&3',
+].join('\n');
+
 function execute(name: string, command: CommandConfig, argv: string[], context: ToolContext) {
   context.signal.throwIfAborted();
-  const [program, ...rest] = argv as [string, ...string[]];
+  const program = argv[0]!;
   const env = Object.fromEntries(
     INHERITED_VARIABLES.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
   );
   return new Promise<{ exit_code: number | null; stdout: string; stderr: string; truncated: boolean }>(
     (resolve, reject) => {
-      const child = spawn(program, rest, { shell: false, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const stdout = capture(child.stdout, command.max_output_bytes);
-      const stderr = capture(child.stderr, command.max_output_bytes);
+      // Its own process group, so a timeout or a kill reaches the program and its children too.
+      const child = spawn('/bin/sh', ['-c', WRAPPER, 'aosiq-command', ...argv], {
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      });
+      const stdout = capture(child.stdout!, command.max_output_bytes);
+      const stderr = capture(child.stderr!, command.max_output_bytes);
+      const report = capture(child.stdio[3] as NodeJS.ReadableStream, 4096);
       let timedOut = false;
+      const killGroup = () => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      };
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill('SIGKILL');
+        killGroup();
       }, command.timeout_ms);
-      const cancel = () => child.kill('SIGKILL');
+      const cancel = () => killGroup();
       context.signal.addEventListener('abort', cancel, { once: true });
       child.on('error', (error) => {
         clearTimeout(timer);
@@ -100,7 +128,15 @@ function execute(name: string, command: CommandConfig, argv: string[], context: 
         clearTimeout(timer);
         context.signal.removeEventListener('abort', cancel);
         const output = { stdout: stdout.text(), stderr: stderr.text() };
-        if (timedOut) {
+        const outcome = parseReport(report.text());
+        if (outcome.cpuMs !== null) context.reportCpuMs?.(outcome.cpuMs);
+        if (outcome.missing) {
+          reject(
+            new AosError('TOOL_FAILED', `command.${name} could not start "${program}": not found or not executable`, {
+              command: name,
+            }),
+          );
+        } else if (timedOut) {
           reject(
             new AosError(
               'TOOL_FAILED',
@@ -116,11 +152,32 @@ function execute(name: string, command: CommandConfig, argv: string[], context: 
             }),
           );
         } else {
-          resolve({ exit_code: code, ...output, truncated: stdout.truncated() || stderr.truncated() });
+          const exitCode = outcome.status ?? code;
+          resolve({ exit_code: exitCode, ...output, truncated: stdout.truncated() || stderr.truncated() });
         }
       });
     },
   );
+}
+
+const TIMES_LINE = /^(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s$/;
+
+/**
+ * Reads the wrapper's report: `times` prints the shell's own user/system times, then its
+ * children's; the children's line is the program's CPU. Absent (e.g. killed), CPU is null.
+ *
+ * @example
+ * parseReport('0m0.00s 0m0.00s\n0m0.16s 0m0.02s\n0\n'); // { missing: false, cpuMs: 180, status: 0 }
+ */
+export function parseReport(text: string): { missing: boolean; cpuMs: number | null; status: number | null } {
+  const lines = text.trim().split('\n');
+  if (lines[0] === 'missing') return { missing: true, cpuMs: null, status: null };
+  const children = TIMES_LINE.exec(lines[1] ?? '');
+  const status = /^\d+$/.test(lines[2] ?? '') ? Number(lines[2]) : null;
+  if (!children) return { missing: false, cpuMs: null, status };
+  const seconds =
+    Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4]);
+  return { missing: false, cpuMs: Math.round(seconds * 1000), status };
 }
 
 /** Keeps the first `limit` bytes of a stream and keeps draining it so the child never blocks. */
