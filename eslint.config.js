@@ -23,6 +23,12 @@ export default tseslint.config(
     },
   },
   {
+    // Plain JavaScript tool modules the tests load as an operator would.
+    files: ['test/fixtures/**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { parserOptions: { projectService: false, project: false }, globals: { process: 'readonly' } },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts'],
     rules: {
       // Tests read untyped JSON from the CLI and the database on purpose.

@@ -12,6 +12,7 @@ import { type Db, openStore } from './store/index.js';
 import { openBackends } from './llm/index.js';
 import { type ActorClass, type ModelBackend, Syscall, type SyscallDeps } from './syscall/index.js';
 import { createToolRegistry, type ToolRegistry } from './tools/index.js';
+import { type Scheduler, type SchedulerOptions, startScheduler } from './kernel/scheduler.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -37,6 +38,8 @@ export interface Runtime {
   probeAnchors(): Promise<void>;
   /** Integrates new audit events into the log, signs a checkpoint when due (or now, if forced), anchors it. */
   seal(force?: boolean): ReturnType<typeof sealLog>;
+  /** Starts workers and cron triggers in this process, with aosiq.yaml's `scheduler:` settings unless overridden. */
+  startScheduler(options?: Partial<SchedulerOptions>): Promise<Scheduler>;
   /** Where the data lives and which migrations this start applied, for the start-up summary. */
   store: { location: string; applied: string[] };
   close(): Promise<void>;
@@ -95,6 +98,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = loadConfig(options.configPath, env);
   const tools = await createToolRegistry(config);
   const models = modelBackends(config, env);
+  checkWorkflowTools(config, tools);
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeyStore(path.join(options.dataDir, 'keys'), {
     now: () => clock.now(),
@@ -108,7 +112,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   const anchorSinks = openAnchorSinks(config.audit.anchors, env);
   const checkpointKey = loadOrCreateCheckpointKey(path.join(options.dataDir, 'checkpoint-key'), config.audit.origin);
-  const opened = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  // A frozen worker's open transaction must end before its leases are due for recovery.
+  const opened = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, idleTransactionTimeoutMs: config.scheduler.lease_ms });
   const deps: SyscallDeps = {
     db: opened.db,
     clock,
@@ -123,6 +128,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     models,
   };
   const anchors = newAnchorStatus(anchorSinks);
+  const syscall = new Syscall(deps);
   return {
     config,
     checkpointKey,
@@ -143,11 +149,33 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     db: opened.db,
     keys,
     tools,
-    syscall: new Syscall(deps),
+    syscall,
     deps,
+    startScheduler: (overrides = {}) =>
+      startScheduler(syscall, deps, config.workflows, {
+        concurrency: config.scheduler.concurrency,
+        leaseMs: config.scheduler.lease_ms,
+        sweepMs: config.scheduler.sweep_ms,
+        pollMs: config.scheduler.poll_ms,
+        ...overrides,
+      }),
     store: { location: opened.location, applied: opened.applied },
     close: () => opened.db.close(),
   };
+}
+
+/** Every workflow step names a registered tool; CONFIG_INVALID names the first that does not. */
+function checkWorkflowTools(config: Config, tools: ToolRegistry): void {
+  for (const [name, workflow] of Object.entries(config.workflows)) {
+    workflow.steps.forEach((step, index) => {
+      if (!tools.has(step.tool)) {
+        throw new AosError('CONFIG_INVALID', `workflows.${name}.steps[${index}].tool: no tool named "${step.tool}" is registered (run "aosiq tools" to see them)`, {
+          field: `workflows.${name}.steps[${index}].tool`,
+          value: step.tool,
+        });
+      }
+    });
+  }
 }
 
 async function probeAnchors(sinks: readonly AnchorSink[], status: AnchorStatus): Promise<void> {

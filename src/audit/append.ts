@@ -19,10 +19,14 @@ export interface Appended {
   hash: string;
 }
 
-/** Refuses the event's row unless this actor is alive and still holds this token. */
+/**
+ * Refuses the event's row unless this actor is alive and still holds this token; with an
+ * epoch, also unless it is running under exactly that lease (a worker's writes).
+ */
 export interface LiveActorGuard {
   actorId: string;
   jti: string;
+  epoch?: number;
 }
 
 interface Pending {
@@ -38,7 +42,7 @@ interface Pending {
   reject(error: Error): void;
 }
 
-type Status = 'appended' | 'stale_head' | 'skipped' | 'actor_not_alive';
+type Status = 'appended' | 'stale_head' | 'skipped' | 'actor_not_alive' | 'lease_lost';
 
 // The last head this process saw per session. Only a guess: the database checks it under the
 // session lock and answers with the real head when it is stale (another process wrote, or a
@@ -77,7 +81,9 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
       at: pending.at,
       live_actor: pending.guard?.actorId ?? null,
       live_jti: pending.guard?.jti ?? null,
+      live_epoch: pending.guard?.epoch ?? null,
       ledger: event.ledger ?? null,
+      checkpoint: event.checkpoint ?? null,
     };
   });
   const result = await q.query<{
@@ -111,6 +117,14 @@ async function submit(q: Queryable, batch: Pending[]): Promise<Pending[]> {
             ? `the token names actor ${actorId}, which does not exist`
             : `actor ${actorId} is ${outcome.actor_state} or holds a newer token; this token no longer authorises anything`,
           { actorId, state: outcome.actor_state },
+        ),
+      );
+    } else if (outcome.status === 'lease_lost') {
+      pending.reject(
+        new AosError(
+          'LEASE_LOST',
+          `actor ${pending.guard?.actorId} is no longer running under lease epoch ${pending.guard?.epoch} (another worker took it, or it was stopped)${pending.event.checkpoint ? `, or its step ${pending.event.checkpoint.step} is already checkpointed` : ''}; this worker must stop`,
+          { actorId: pending.guard?.actorId, epoch: pending.guard?.epoch, state: outcome.actor_state },
         ),
       );
     } else if (outcome.status === 'stale_head' && ++pending.attempts >= MAX_ATTEMPTS) {
@@ -150,8 +164,9 @@ export async function appendAuditEvents(
   tx: Queryable,
   clock: Clock,
   events: readonly AuditEventInput[],
+  guard?: LiveActorGuard,
 ): Promise<Appended[]> {
-  const entries = events.map((event) => pendingFor(clock, event, undefined));
+  const entries = events.map((event) => pendingFor(clock, event, guard));
   // Attach the handlers now: an entry may be rejected while later batches are still written.
   const all = Promise.all(entries.map((entry) => entry.promise));
   all.catch(() => {});

@@ -22,6 +22,10 @@ export const AUDIT_EVENT_TYPES = [
   'EGRESS_DENIED',
   'COST_CEILING_EXCEEDED',
   'MODEL_UNPRICED',
+  'CHECKPOINT_WRITTEN',
+  'TOKEN_EXPIRED_RECOVERABLE',
+  'TOKEN_RENEWED',
+  'APP_AGENT_ABANDONED_UNGROUNDED',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
@@ -38,6 +42,11 @@ export interface AuditEventInput {
   payload: { [key: string]: JsonValue };
   /** A compute ledger row written with the event, in the same statement (see 007_ledger.sql). */
   ledger?: ComputeLedgerRow;
+  /**
+   * A step checkpoint written with the event, in the same statement (see 009_scheduler.sql).
+   * Needs a guard with the lease epoch; refused (LEASE_LOST) when the step already has one.
+   */
+  checkpoint?: { step: number; state: JsonValue };
 }
 
 /** What a tool call consumed, recorded in ledger_entries atomically with its outcome event. */

@@ -8,6 +8,7 @@ import { registerKeys } from './commands/keys.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTools } from './commands/tools.js';
+import { registerWorkflows } from './commands/workflows.js';
 import type { Run } from './context.js';
 import { type Io, processIo, reportError } from './output.js';
 
@@ -55,6 +56,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerKeys(program, io, run);
   registerServe(program, io, run);
   registerTools(program, io, run);
+  registerWorkflows(program, io, run);
   return program;
 }
 

@@ -141,6 +141,40 @@ llm:
     #   prices: { "my-finetune*": { input_per_mtok: 3, output_per_mtok: 12 } }
     # anthropic: { kind: anthropic, base_url: https://api.anthropic.com, api_key_env: ANTHROPIC_API_KEY }
 
+# Workflows: deterministic actors the runtime runs itself. Each run is an actor of the
+# workflow's class; each step is one tool call through the same syscall as an agent's (grants,
+# approvals, audit, ledger). Arguments may use {{ inputs.<name> }} and
+# {{ steps.<id>.result.<path> }}. Run one with \`aosiq run <workflow>\`, or POST
+# /api/v1/workflows/<name>/runs; a schedule starts one run per tick across all workers.
+workflows:
+  workspace-inventory:
+    class: janitor
+    description: Lists the workspace and its tmp/ folder.
+    schedule: "0 * * * *"          # croner syntax (seconds optional); one run per tick, however many workers
+    timezone: UTC
+    inputs:
+      folder: { description: folder under workspace to list, default: "." }
+    steps:
+      - id: top
+        tool: fs.list
+        args: { path: "{{ inputs.folder }}" }
+      - id: tmp
+        tool: fs.list
+        when: { value: "{{ inputs.folder }}", equals: "." }   # a condition on a rendered value
+        args: { path: tmp }
+        retries: 2                    # further attempts after a failed call, back-off doubling
+        backoff_ms: 500
+        timeout_ms: 10000
+        on_failure: continue          # fail (default) ends the run; continue records it and goes on
+
+# How workers hold actors. Every process that runs \`aosiq start\` or \`aosiq worker\` runs them;
+# with PostgreSQL, any number of processes share the work.
+scheduler:
+  concurrency: 4                   # actors one worker runs at once
+  lease_ms: 15000                  # a worker silent this long loses its actors...
+  sweep_ms: 2000                   # ...and another requeues them within one more sweep
+  poll_ms: 1000                    # idle workers also wake on NOTIFY
+
 # Who may call the HTTP API besides holders of API keys (aosiq keys api create). A caller's
 # scopes are the union of every rule its credential matches; one matching none may do nothing.
 auth: {}

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { authConfigSchema } from './auth.js';
 import { llmConfigSchema } from './llm.js';
+import { workflowsSchema } from './workflows.js';
 import { grantSchema } from '../security/capability/index.js';
 
 /** Names of actor classes, commands and roots: they appear in tool names and CLI flags. */
@@ -162,6 +163,17 @@ const auditSchema = z.strictObject({
     }),
 });
 
+// How workers hold and recover actors. A worker that stops heartbeating loses its actors
+// after lease_ms; another worker's sweep requeues them within lease_ms + sweep_ms.
+const schedulerSchema = z.strictObject({
+  // Actors one worker runs at once.
+  concurrency: positiveInt.max(256).default(4),
+  lease_ms: z.int().min(1000).max(3_600_000).default(15_000),
+  sweep_ms: z.int().min(100).max(600_000).default(2000),
+  // How often an idle worker looks for work when no notification arrives.
+  poll_ms: z.int().min(50).max(600_000).default(1000),
+});
+
 /**
  * The schema of `aosiq.yaml` as written (paths still relative); `loadConfig` applies it and
  * then resolves paths against the config file's folder.
@@ -181,6 +193,18 @@ export const configSchema = z.strictObject({
   notifications: notificationsSchema.prefault({}),
   auth: authConfigSchema.prefault({}),
   llm: llmConfigSchema.prefault({}),
+  workflows: workflowsSchema,
+  scheduler: schedulerSchema.prefault({}),
+}).superRefine((config, ctx) => {
+  for (const [name, workflow] of Object.entries(config.workflows)) {
+    if (!(workflow.class in config.actor_classes)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['workflows', name, 'class'],
+        message: `no actor class "${workflow.class}" (classes: ${Object.keys(config.actor_classes).join(', ') || 'none'})`,
+      });
+    }
+  }
 });
 
 /** A loaded configuration: defaults applied, root and module paths absolute. */

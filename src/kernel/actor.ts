@@ -9,6 +9,10 @@ export const ACTOR_STATES = [
   'completed',
   'failed',
   'killed',
+  /** Its token ran out before it finished: recoverable with `aosiq actors renew`, not failed. */
+  'token_expired',
+  /** An agent that proposed an irreversible action without investigating first (terminal). */
+  'abandoned_ungrounded',
 ] as const;
 
 export type ActorState = (typeof ACTOR_STATES)[number];
@@ -30,6 +34,11 @@ export interface ActorRow {
   delegation_depth: number;
   token_expires_at: Date;
   principal: string;
+  /** What the runtime runs for it (workflow or agent); null when it is driven from outside. */
+  program: unknown;
+  lease_epoch: number;
+  worker: string | null;
+  last_heartbeat: Date | null;
   created_at: Date;
   updated_at: Date;
 }

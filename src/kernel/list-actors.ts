@@ -13,7 +13,7 @@ export async function listActors(
 ): Promise<ActorRow[]> {
   const rows = await db.query<ActorRow>(
     `SELECT id, session_id, class, kind, parent_id, state, token_jti, grants, delegation_depth, token_expires_at,
-            principal, created_at, updated_at
+            principal, program, lease_epoch::int, worker, last_heartbeat, created_at, updated_at
        FROM actors WHERE ($1::text IS NULL OR session_id = $1) ORDER BY created_at DESC, id LIMIT $2`,
     [filter.sessionId ?? null, filter.limit ?? 50],
   );

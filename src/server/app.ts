@@ -16,6 +16,7 @@ import { registerAuditRoutes } from './routes/audit.js';
 import { registerCostRoutes } from './routes/costs.js';
 import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerSystemRoutes } from './routes/system.js';
+import { registerWorkflowRoutes } from './routes/workflows.js';
 import './types.js';
 
 export interface AppOptions {
@@ -27,6 +28,15 @@ export interface AppOptions {
   version: string;
   /** Webhook delivery counters of this process, for health. */
   deliveries?: DeliveryStatus;
+  /** This process's scheduler, for health; absent when it runs none. */
+  scheduler?: () => SchedulerStatus;
+}
+
+export interface SchedulerStatus {
+  workers: string[];
+  concurrency: number;
+  active: number;
+  schedules: { workflow: string; next: string | null }[];
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -152,6 +162,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   registerAuditRoutes(app, runtime);
   registerCostRoutes(app, runtime);
   registerGatewayRoutes(app, runtime);
+  registerWorkflowRoutes(app, runtime);
   return app;
 }
 

@@ -3,6 +3,7 @@ import { deliverDue, type DeliveryStatus, webhookTargets } from '../notification
 import { startRounds } from '../rounds.js';
 import type { AuthConfig } from '../config/index.js';
 import { AosError } from '../errors.js';
+import type { Scheduler } from '../kernel/scheduler.js';
 import type { Runtime } from '../runtime.js';
 import { packageVersion } from '../version.js';
 import { buildApp } from './app.js';
@@ -19,6 +20,8 @@ export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
   /** How often due webhook deliveries are attempted (default 1 s). */
   deliveryIntervalMs?: number;
+  /** Run workers and cron triggers in this process too (default true). */
+  scheduler?: boolean;
 }
 
 export interface Server {
@@ -47,7 +50,21 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   await runtime.probeAnchors();
   const targets = webhookTargets(runtime.config.notifications, options.env ?? process.env);
   const deliveries: DeliveryStatus = { delivered: 0, retried: 0, failed: 0, lastError: null };
-  const app = await buildApp(runtime, { authMode: options.authMode, logger: options.logger, version: packageVersion(), deliveries });
+  let scheduler: Scheduler | null = null;
+  const schedulerStatus = () => ({
+    workers: scheduler?.workers.map((worker) => worker.id) ?? [],
+    concurrency: runtime.config.scheduler.concurrency,
+    active: scheduler?.workers.reduce((sum, worker) => sum + worker.active, 0) ?? 0,
+    schedules: scheduler?.schedules.map((entry) => ({ workflow: entry.workflow, next: entry.next?.toISOString() ?? null })) ?? [],
+  });
+  const app = await buildApp(runtime, {
+    authMode: options.authMode,
+    logger: options.logger,
+    version: packageVersion(),
+    deliveries,
+    ...(options.scheduler === false ? {} : { scheduler: schedulerStatus }),
+  });
+  if (options.scheduler !== false) scheduler = await runtime.startScheduler({ log: (line) => app.log.info(line) });
   const intervalMs = Math.min(5000, runtime.config.audit.checkpoint_every_seconds * 1000);
   const sealer = startRounds(() => runtime.seal(), { intervalMs, onError: (error) => app.log.error({ err: error }, 'sealing the audit log failed') });
   const scheme = runtime.config.auth.tls ? 'https' : 'http';
@@ -58,7 +75,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     },
     { intervalMs: options.deliveryIntervalMs ?? 1000, onError: (error) => app.log.error({ err: error }, 'delivering notifications failed') },
   );
-  const stopRounds = () => Promise.all([sealer.stop(), notifier.stop()]);
+  const stopRounds = () => Promise.all([sealer.stop(), notifier.stop(), scheduler?.stop()]);
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {
@@ -77,6 +94,10 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   if (options.authMode === 'disabled') options.say('WARNING: AOS_AUTH_MODE=disabled: every request is accepted without credentials, as an all-powerful anonymous caller (loopback only).');
   if (options.authMode === 'warn') options.say('WARNING: AOS_AUTH_MODE=warn: requests without valid credentials are let through (and flagged with X-AOS-Auth-Warning).');
   options.say(`serving the API on ${url} (auth ${options.authMode}: ${authMethods(runtime.config.auth).join(', ')}); docs at ${url}/api/v1/docs, health at ${url}/api/v1/health`);
+  if (scheduler) {
+    options.say(`scheduler: ${scheduler.workers.length} worker(s), ${runtime.config.scheduler.concurrency} actors each; workflows: ${Object.keys(runtime.config.workflows).join(', ') || 'none'}`);
+    for (const entry of scheduler.schedules) options.say(`cron: ${entry.workflow} next at ${entry.next?.toISOString() ?? 'never'}`);
+  }
   for (const sink of runtime.anchors.sinks) options.say(`anchors: ${sink.sink}: ${sink.ok ? sink.protection : `NOT REACHABLE (${sink.lastError})`}`);
   return {
     app,

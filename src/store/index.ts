@@ -26,9 +26,11 @@ export interface OpenedStore {
 export async function openStore(options: {
   dataDir: string;
   databaseUrl?: string | undefined;
+  /** PostgreSQL ends a session idle inside a transaction this long (default 15 s). */
+  idleTransactionTimeoutMs?: number;
 }): Promise<OpenedStore> {
   const db = options.databaseUrl
-    ? await openPostgres(options.databaseUrl)
+    ? await openPostgres(options.databaseUrl, undefined, options.idleTransactionTimeoutMs)
     : await openPglite(path.join(options.dataDir, 'db'));
   try {
     const applied = await migrate(db);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { AosError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { checkChannel } from './listen.js';
 import { acquireDirectoryLock } from './lock-file.js';
 
 function wrap(client: Pick<PGlite, 'query' | 'exec'>): Queryable {
@@ -50,6 +51,7 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     exec: base.exec,
     // PGlite is one connection: its transaction() queues callers, which serialises writers.
     transaction: (fn) => client.transaction((tx) => fn(wrap(tx))),
+    listen: (channel, onNotify) => client.listen(checkChannel(channel), () => onNotify()),
     async close() {
       try {
         await client.close();

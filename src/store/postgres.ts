@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { AosError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './db.js';
+import { listenPostgres } from './listen.js';
 
 const INT8_OID = 20;
 
@@ -48,8 +49,12 @@ function wrap(client: pg.Pool | pg.PoolClient): Queryable {
 export async function openPostgres(
   url: string,
   poolSize = Number(process.env.AOS_DB_POOL_SIZE ?? 20),
+  idleTransactionTimeoutMs = 15_000,
 ): Promise<Db> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // Our transactions never wait on anything but the database, so a session idle inside one is a
+  // client that froze or died: the server ends it and frees its locks (claims, session locks)
+  // for the workers that recover its actors.
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, idle_in_transaction_session_timeout: idleTransactionTimeoutMs });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {});
   try {
@@ -70,12 +75,17 @@ export async function openPostgres(
     exec: base.exec,
     async transaction(fn) {
       const client = await pool.connect();
+      // A connection cut between statements (a server restart) surfaces as the next query's
+      // error; without a listener, pg would also raise it as an uncaught 'error' event.
+      const ignore = () => {};
+      client.on('error', ignore);
       try {
         // Explicit, whatever the server's default: the session-lock paths rely on each statement
         // seeing what committed before the lock was granted.
         await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
+        client.off('error', ignore);
         client.release();
         return result;
       } catch (error) {
@@ -84,10 +94,12 @@ export async function openPostgres(
           () => undefined,
           (rollbackError: Error) => rollbackError,
         );
+        client.off('error', ignore);
         client.release(broken);
         throw error;
       }
     },
+    listen: (channel, onNotify) => listenPostgres(url, channel, onNotify),
     close: () => pool.end(),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ApprovalRow, consumeApproval, requestApproval, resolvePolicy } from '../approvals/index.js';
-import { appendAuditEvents, lockSession, recordAuditEvent } from '../audit/index.js';
+import { appendAuditEvents, type LiveActorGuard, lockSession, recordAuditEvent } from '../audit/index.js';
 import { redactSecrets, storableText } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
 import { canonicalJson, type JsonValue, sha256Hex } from '../security/canonical/index.js';
@@ -9,6 +9,18 @@ import { createToolContext } from '../tools/index.js';
 import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import type { SyscallDeps, ToolResult } from './ports.js';
 import { recordRefusal } from './record.js';
+
+/** What a worker adds to the calls it makes for an actor it holds a lease on. */
+export interface StepContext {
+  /** Every write of the call is refused (LEASE_LOST) unless the actor runs under this epoch. */
+  epoch: number;
+  /** Derived from (actor, step), the same on every attempt: what the tool sees. */
+  idempotencyKey: string;
+  /** The checkpoint written by the same statement as TOOL_CALL_COMPLETED, from the result. */
+  checkpoint?: (result: ToolResult) => { step: number; state: JsonValue };
+  /** Cancels the call (the actor was killed, or its step timed out). */
+  signal?: AbortSignal;
+}
 
 export interface ToolCallOutcome {
   /** `<session>:<chain_seq>` of the TOOL_CALL_STARTED row; also the idempotency key the tool saw. */
@@ -119,20 +131,19 @@ async function startCall(
   call: CheckedCall,
   toolName: string,
   principal: string | null,
+  epoch: number | undefined,
 ): Promise<Started | Paused> {
   const { claims } = call;
   const tool = deps.tools.get(toolName);
+  const guard = { actorId: claims.sub, jti: claims.jti, ...(epoch === undefined ? {} : { epoch }) };
   if (tool.reversible) {
     const event = startedEvent(call, toolName, true, null, principal);
-    const written = await recordAuditEvent(deps.db, deps.clock, event, {
-      actorId: claims.sub,
-      jti: claims.jti,
-    });
+    const written = await recordAuditEvent(deps.db, deps.clock, event, guard);
     return { kind: 'started', seq: written.chainSeq, approvalId: null };
   }
   return deps.db.transaction(async (tx) => {
     await lockSession(tx, claims.sid);
-    await requireLiveActor(tx, claims);
+    await requireLiveActor(tx, claims, epoch);
     const match = {
       sessionId: claims.sid,
       actorId: claims.sub,
@@ -147,9 +158,7 @@ async function startCall(
       if (filed.kind === 'refused') return filed;
       return { kind: 'approval_required', approvalId: filed.approval.id, created: filed.created };
     }
-    const [written] = await appendAuditEvents(tx, deps.clock, [
-      startedEvent(call, toolName, false, approval.id, principal),
-    ]);
+    const [written] = await appendAuditEvents(tx, deps.clock, [startedEvent(call, toolName, false, approval.id, principal)], guard);
     return { kind: 'started', seq: written!.chainSeq, approvalId: approval.id };
   });
 }
@@ -173,7 +182,8 @@ function refusedApproval(approval: ApprovalRow): AosError {
  * An irreversible call without a matching approval files a review row and throws
  * APPROVAL_REQUIRED with its id; the same call made after approval runs exactly once.
  * `principal` is whoever presented the token (the CLI's operator, an API key's name), recorded
- * on every row the call writes.
+ * on every row the call writes. A worker running the actor passes its `step`: the lease epoch
+ * fences the call's writes and the step's checkpoint commits with its outcome.
  *
  * @example
  * const { result } = await callTool(deps, token, 'fs.read', { path: 'notes.txt' }, 'alice');
@@ -184,12 +194,13 @@ export async function callTool(
   toolName: string,
   args: unknown,
   principal: string | null = null,
+  step?: StepContext,
 ): Promise<ToolCallOutcome> {
   const claims = await verifyCaller(deps, token, 'call_tool', principal);
   const call = await checkCall(deps, claims, toolName, args, principal);
   let started: Started | Paused;
   try {
-    started = await startCall(deps, call, toolName, principal);
+    started = await startCall(deps, call, toolName, principal, step?.epoch);
   } catch (error) {
     if (!isAosError(error, 'ACTOR_NOT_ALIVE')) throw error;
     throw await recordRefusal(
@@ -211,7 +222,7 @@ export async function callTool(
   return {
     callId,
     approvalId: started.approvalId,
-    result: await dispatch(deps, call, toolName, principal, callId),
+    result: await dispatch(deps, call, toolName, principal, callId, step),
   };
 }
 
@@ -222,19 +233,18 @@ async function dispatch(
   toolName: string,
   principal: string | null,
   callId: string,
+  step: StepContext | undefined,
 ): Promise<ToolResult> {
   const { claims } = call;
   const tool = deps.tools.get(toolName);
+  const usage = Object.seal({ cpuMs: null as number | null });
   const context = createToolContext({
-    signal: AbortSignal.timeout(deps.toolTimeoutMs),
-    idempotencyKey: callId,
+    signal: step?.signal ? AbortSignal.any([AbortSignal.timeout(deps.toolTimeoutMs), step.signal]) : AbortSignal.timeout(deps.toolTimeoutMs),
+    idempotencyKey: step?.idempotencyKey ?? callId,
     actorId: claims.sub,
     sessionId: claims.sid,
-    reportCpuMs: (ms) => {
-      cpuMs = ms;
-    },
+    usage,
   });
-  let cpuMs: number | undefined;
   const began = performance.now();
   let result: ToolResult;
   let canonical: string;
@@ -256,7 +266,7 @@ async function dispatch(
           { cause: error },
         );
     const wallMs = Math.round(performance.now() - began);
-    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', toolName, { wallMs, cpuMs }, {
+    await recordOutcome(deps, claims, principal, 'TOOL_CALL_FAILED', toolName, { wallMs, cpuMs: usage.cpuMs ?? undefined }, {
       tool: toolName,
       call_id: callId,
       duration_ms: wallMs,
@@ -271,13 +281,27 @@ async function dispatch(
     throw failure;
   }
   const wallMs = Math.round(performance.now() - began);
-  await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, { wallMs, cpuMs }, {
+  const completed = {
     tool: toolName,
     call_id: callId,
     duration_ms: wallMs,
     result_sha256: createHash('sha256').update(canonical).digest('hex'),
     result_bytes: Buffer.byteLength(canonical),
-  });
+  };
+  const checkpoint = step?.checkpoint?.(result ?? null);
+  if (step && checkpoint) {
+    const guard = { actorId: claims.sub, jti: claims.jti, epoch: step.epoch };
+    try {
+      await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, { wallMs, cpuMs: usage.cpuMs ?? undefined }, completed, { checkpoint, guard });
+    } catch (error) {
+      if (!isAosError(error, 'LEASE_LOST')) throw error;
+      // The effect happened: say so, without the step result this worker may no longer commit.
+      await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, { wallMs, cpuMs: usage.cpuMs ?? undefined }, { ...completed, lease_lost: true });
+      throw error;
+    }
+  } else {
+    await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, { wallMs, cpuMs: usage.cpuMs ?? undefined }, completed);
+  }
   return result ?? null;
 }
 
@@ -309,6 +333,7 @@ async function recordOutcome(
   toolName: string,
   { wallMs, cpuMs }: { wallMs: number; cpuMs: number | undefined },
   payload: { [key: string]: JsonValue },
+  fenced?: { checkpoint: { step: number; state: JsonValue }; guard: LiveActorGuard },
 ): Promise<void> {
   const perMs = deps.classes.get(claims.cls)?.computePerMs ?? 0n;
   await recordAuditEvent(deps.db, deps.clock, {
@@ -317,6 +342,7 @@ async function recordOutcome(
     actorId: claims.sub,
     principal,
     payload,
+    ...(fenced ? { checkpoint: fenced.checkpoint } : {}),
     // The call's compute, in the ledger by the same statement that records its outcome.
     ledger: {
       class: claims.cls,
@@ -325,5 +351,5 @@ async function recordOutcome(
       wall_ms: wallMs,
       ...(cpuMs === undefined ? {} : { cpu_ms: cpuMs }),
     },
-  });
+  }, fenced?.guard);
 }

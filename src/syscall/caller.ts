@@ -46,9 +46,9 @@ export interface LiveActor {
  * and be alive; killing an actor therefore revokes its token at once. Runs inside the caller's
  * transaction after the session lock, so a concurrent kill cannot slip between check and effect.
  */
-export async function requireLiveActor(tx: Queryable, claims: CapabilityClaims): Promise<LiveActor> {
-  const found = await tx.query<{ state: ActorState; token_jti: string; principal: string }>(
-    'SELECT state, token_jti, principal FROM actors WHERE id = $1',
+export async function requireLiveActor(tx: Queryable, claims: CapabilityClaims, epoch?: number): Promise<LiveActor> {
+  const found = await tx.query<{ state: ActorState; token_jti: string; principal: string; lease_epoch: string }>(
+    'SELECT state, token_jti, principal, lease_epoch::text FROM actors WHERE id = $1',
     [claims.sub],
   );
   const actor = found.rows[0];
@@ -69,6 +69,13 @@ export async function requireLiveActor(tx: Queryable, claims: CapabilityClaims):
       'ACTOR_NOT_ALIVE',
       `actor ${claims.sub} is ${actor.state}; its token no longer authorises anything`,
       { actorId: claims.sub, state: actor.state },
+    );
+  }
+  if (epoch !== undefined && (actor.state !== 'running' || Number(actor.lease_epoch) !== epoch)) {
+    throw new AosError(
+      'LEASE_LOST',
+      `actor ${claims.sub} is no longer running under lease epoch ${epoch}; this worker must stop`,
+      { actorId: claims.sub, epoch },
     );
   }
   return { state: actor.state, principal: actor.principal };

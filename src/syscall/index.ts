@@ -1,16 +1,18 @@
 import { type ApprovalRow, decideApproval } from '../approvals/index.js';
 import type { Grant } from '../security/capability/index.js';
 import { callModel, type ModelCallOutcome } from './call-model.js';
-import { callTool, type ToolCallOutcome } from './call-tool.js';
+import { type Renewal, renew } from './renew.js';
+import { callTool, type StepContext, type ToolCallOutcome } from './call-tool.js';
 import { verifyCaller } from './caller.js';
-import { kill } from './kill.js';
+import { kill, killAll } from './kill.js';
 import type { SyscallDeps } from './ports.js';
 import { type SpawnOutcome, type SpawnRequest, spawn } from './spawn.js';
 
 export type { ModelCallOutcome } from './call-model.js';
-export type { ToolCallOutcome } from './call-tool.js';
+export type { StepContext, ToolCallOutcome } from './call-tool.js';
+export type { Renewal } from './renew.js';
 export { type ModelRequest, modelRequestSchema } from './model-request.js';
-export type { ActorClass, ModelBackend, SyscallDeps, TokenPort, ToolPort } from './ports.js';
+export type { ActorClass, ModelBackend, SyscallDeps, TokenPort, ToolPort, ToolResult } from './ports.js';
 export type { SpawnOutcome, SpawnRequest } from './spawn.js';
 
 /**
@@ -34,8 +36,9 @@ export class Syscall {
     tool: string,
     args: unknown,
     principal: string | null = null,
+    step?: StepContext,
   ): Promise<ToolCallOutcome> {
-    return callTool(this.deps, token, tool, args, principal);
+    return callTool(this.deps, token, tool, args, principal, step);
   }
 
   /** A model call through the envelope and the ceilings; see callModel. */
@@ -53,8 +56,18 @@ export class Syscall {
     await verifyCaller(this.deps, token, operation, null);
   }
 
+  /** Re-mints an actor's token (new jti, fresh TTL); a token_expired actor is requeued. */
+  renew(actorId: string, principal: string, reason: string): Promise<Renewal> {
+    return renew(this.deps, { actorId, principal, reason });
+  }
+
   kill(actorId: string, principal: string, reason: string): Promise<string[]> {
     return kill(this.deps, { actorId, principal, reason });
+  }
+
+  /** Kills every live actor of a session, or of a class, with their descendants. */
+  killAll(scope: { sessionId: string } | { className: string }, principal: string, reason: string): Promise<string[]> {
+    return killAll(this.deps, { ...scope, principal, reason } as Parameters<typeof killAll>[1]);
   }
 
   /** Records an operator's decision on a pending approval; the approved call may then run once. */

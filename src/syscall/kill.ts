@@ -1,7 +1,11 @@
 import { lockSession } from '../audit/index.js';
-import { AosError } from '../errors.js';
+import { AosError, isAosError } from '../errors.js';
 import { LIVE_STATES } from '../kernel/actor.js';
 import { transitionActor } from '../kernel/transition.js';
+import type { ActorState } from '../kernel/actor.js';
+
+/** Live actors, and those waiting for a renewed token: a kill ends either for good. */
+const KILLABLE: readonly string[] = [...LIVE_STATES, 'token_expired'] satisfies ActorState[];
 import type { SyscallDeps } from './ports.js';
 
 /**
@@ -39,7 +43,7 @@ export async function kill(
       [request.actorId],
     );
     const root = tree.rows.find((row) => row.id === request.actorId)!;
-    if (!LIVE_STATES.includes(root.state as never)) {
+    if (!KILLABLE.includes(root.state)) {
       throw new AosError('INVALID_TRANSITION', `actor ${request.actorId} is already ${root.state}`, {
         actorId: request.actorId,
         state: root.state,
@@ -47,7 +51,7 @@ export async function kill(
     }
     const killed: string[] = [];
     for (const actor of tree.rows) {
-      if (!LIVE_STATES.includes(actor.state as never)) continue;
+      if (!KILLABLE.includes(actor.state)) continue;
       const reason = actor.id === request.actorId ? request.reason : `ancestor ${request.actorId} was killed`;
       await transitionActor(tx, deps.clock, {
         actorId: actor.id,
@@ -59,4 +63,38 @@ export async function kill(
     }
     return killed;
   });
+}
+
+/**
+ * The kill switch for many actors: every live actor of a session, or of a class (across all
+ * sessions), each with its live descendants, as kill() does. Returns every actor killed.
+ *
+ * @example
+ * const killed = await killAll(deps, { className: 'reviewer', principal: 'alice', reason: 'provider incident' });
+ */
+export async function killAll(
+  deps: SyscallDeps,
+  request: ({ sessionId: string; className?: undefined } | { className: string; sessionId?: undefined }) & { principal: string; reason: string },
+): Promise<string[]> {
+  if (request.className !== undefined && !deps.classes.has(request.className)) {
+    throw new AosError('NOT_FOUND', `no actor class "${request.className}" (classes: ${[...deps.classes.keys()].join(', ')})`, { class: request.className });
+  }
+  // Oldest first: killing a parent takes its descendants with it, so they are skipped below.
+  const { rows } = await deps.db.query<{ id: string }>(
+    `SELECT id FROM actors WHERE state = ANY($1) AND ${request.sessionId !== undefined ? 'session_id' : 'class'} = $2
+      ORDER BY delegation_depth, created_at`,
+    [KILLABLE, request.sessionId ?? request.className],
+  );
+  const killed: string[] = [];
+  const what = request.sessionId !== undefined ? `session ${request.sessionId}` : `class ${request.className}`;
+  for (const { id } of rows) {
+    if (killed.includes(id)) continue;
+    try {
+      killed.push(...(await kill(deps, { actorId: id, principal: request.principal, reason: `${what} was killed: ${request.reason}` })));
+    } catch (error) {
+      // Ended on its own (or by a concurrent kill) since the list was read.
+      if (!isAosError(error, 'INVALID_TRANSITION')) throw error;
+    }
+  }
+  return killed;
 }

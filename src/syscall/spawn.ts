@@ -1,6 +1,7 @@
 import { appendAuditEvents, lockSession } from '../audit/index.js';
 import { redactSecrets } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
+import type { JsonValue } from '../security/canonical/index.js';
 import { newId } from '../kernel/actor.js';
 import {
   type CapabilityClaims,
@@ -23,6 +24,10 @@ export interface SpawnRequest {
   principal?: string | undefined;
   /** The authority a top-level spawn is clamped to (e.g. an API key's grants); the operator's when absent. */
   authority?: { name: string; grants: Grant[] } | undefined;
+  /** What the runtime's workers run for this actor (a workflow, an agent loop); none when driven from outside. */
+  program?: JsonValue | undefined;
+  /** Spawn only if this (schedule, fire time) has not fired yet, in the same transaction; else CONFLICT. */
+  once?: { schedule: string; fireAt: Date } | undefined;
 }
 
 export interface SpawnOutcome {
@@ -111,7 +116,7 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
   }
   const actorId = newId('act');
   const jti = newId('jti');
-  const { token } = await deps.tokens.mint({
+  const mintClaims = {
     sub: actorId,
     jti,
     exp: delegated.exp,
@@ -120,7 +125,8 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
     grants: delegated.grants,
     ...(parent ? { pjti: parent.jti } : {}),
     depth: delegated.depth,
-  });
+  };
+  const { token } = await deps.tokens.mint(mintClaims);
   try {
     await deps.db.transaction(async (tx) => {
       // The session lock first: it serialises this spawn with a concurrent kill of the parent.
@@ -129,8 +135,8 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
         ? (await requireLiveActor(tx, parent)).principal
         : (request.principal ?? deps.operator.name);
       await tx.query(
-        `INSERT INTO actors (id, session_id, class, kind, parent_id, state, token_jti, grants, delegation_depth, token_expires_at, principal)
-         VALUES ($1, $2, $3, $4, $5, 'runnable', $6, $7::jsonb, $8, to_timestamp($9), $10)`,
+        `INSERT INTO actors (id, session_id, class, kind, parent_id, state, token_jti, grants, delegation_depth, token_expires_at, principal, program, mint_claims)
+         VALUES ($1, $2, $3, $4, $5, 'runnable', $6, $7::jsonb, $8, to_timestamp($9), $10, $11::jsonb, $12::jsonb)`,
         [
           actorId,
           sessionId,
@@ -142,8 +148,22 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
           delegated.depth,
           delegated.exp,
           principal,
+          request.program === undefined ? null : JSON.stringify(request.program),
+          JSON.stringify(mintClaims),
         ],
       );
+      if (request.once) {
+        const fired = await tx.query(
+          'INSERT INTO schedule_fires (schedule, fire_at, actor_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+          [request.once.schedule, request.once.fireAt, actorId],
+        );
+        if (fired.rowCount === 0) {
+          throw new AosError('CONFLICT', `${request.once.schedule} already fired for ${request.once.fireAt.toISOString()}`, {
+            schedule: request.once.schedule,
+            fireAt: request.once.fireAt.toISOString(),
+          });
+        }
+      }
       await appendAuditEvents(tx, deps.clock, [
         {
           sessionId,
@@ -160,6 +180,7 @@ export async function spawn(deps: SyscallDeps, request: SpawnRequest): Promise<S
             expires_at: new Date(delegated.exp * 1000).toISOString(),
             grants: redactSecrets(delegated.grants),
             dropped: redactSecrets(delegated.dropped),
+            ...(request.program === undefined ? {} : { program: redactSecrets(request.program) }),
           },
         },
       ]);

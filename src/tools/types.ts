@@ -21,8 +21,11 @@ export interface ToolContext {
   readonly idempotencyKey: string;
   readonly actorId: string;
   readonly sessionId: string;
-  /** A tool that can measure the CPU time its effect used (e.g. a child process) reports it here. */
-  readonly reportCpuMs?: (ms: number) => void;
+  /**
+   * Where a tool that can measure the CPU time of its effect (a child process) writes it; plain
+   * data like the rest, so the context still offers no function to call.
+   */
+  readonly usage?: { cpuMs: number | null };
 }
 
 /** A tool the runtime can dispatch to. `input` validates and types the arguments. */
@@ -58,6 +61,6 @@ export function createToolContext(fields: ToolContext): ToolContext {
     idempotencyKey: fields.idempotencyKey,
     actorId: fields.actorId,
     sessionId: fields.sessionId,
-    ...(fields.reportCpuMs ? { reportCpuMs: fields.reportCpuMs } : {}),
+    ...(fields.usage ? { usage: fields.usage } : {}),
   });
 }

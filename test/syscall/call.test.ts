@@ -130,7 +130,9 @@ describeEachStore('syscall callTool', (store) => {
     expect(counters.spyCalls).toHaveLength(1);
     const { context, args } = counters.spyCalls[0]!;
 
-    expect(Reflect.ownKeys(context).sort()).toEqual(['actorId', 'idempotencyKey', 'sessionId', 'signal']);
+    // usage: a sealed plain object where a tool may write the CPU time it measured.
+    expect(Reflect.ownKeys(context).sort()).toEqual(['actorId', 'idempotencyKey', 'sessionId', 'signal', 'usage']);
+    expect(Object.isSealed(context.usage)).toBe(true);
     expect(Object.isFrozen(context)).toBe(true);
     expect(context).toMatchObject({
       idempotencyKey: outcome.callId,

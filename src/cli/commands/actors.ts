@@ -160,19 +160,48 @@ export function registerActors(program: Command, io: Io, run: Run): void {
       }),
     );
   actors
-    .command('kill')
-    .description('kill an actor and its live descendants; their tokens stop working at once')
+    .command('renew')
+    .description("re-mint an actor's token (new jti, its class's TTL); a token_expired actor resumes from its last checkpoint")
     .argument('<actor-id>')
+    .option('--reason <text>', 'why (recorded in the audit log)', 'renewed by an operator')
+    .option('--as <operator>', 'operator identity recorded with the renewal')
+    .option('--token-out <file>', 'write the new token to this file (mode 0600) instead of printing it')
+    .action(
+      run(async (actorId: string, options: { reason: string; as?: string; tokenOut?: string }, command: Command) => {
+        if (options.tokenOut) assertWritable('--token-out', options.tokenOut);
+        await withRuntime(command, async (runtime, global) => {
+          const renewed = await runtime.syscall.renew(actorId, options.as ?? runtime.deps.operator.name, options.reason);
+          if (options.tokenOut) writePrivateFile(options.tokenOut, `${renewed.token}\n`);
+          const shown = options.tokenOut ? { ...renewed, token: `(written to ${options.tokenOut})` } : renewed;
+          emit(io, global.json, shown, [
+            `renewed ${actorId}: ${renewed.from}${renewed.from === renewed.to ? '' : ` → ${renewed.to}`}, token expires ${renewed.expiresAt.toISOString()}`,
+            renewed.to === 'runnable' && renewed.from === 'token_expired' ? 'a worker resumes it from its last checkpoint' : '',
+            options.tokenOut ? `token written to ${options.tokenOut}` : `token: ${renewed.token}`,
+          ].filter(Boolean));
+        });
+      }),
+    );
+  actors
+    .command('kill')
+    .description('kill an actor (or every actor of a session or class) and live descendants; their tokens stop working at once')
+    .argument('[actor-id]')
+    .option('--session <id>', 'kill every live actor of this session')
+    .option('--class <name>', 'kill every live actor of this class, in every session')
     .requiredOption('--reason <text>', 'why (recorded in the audit log)')
     .option('--as <operator>', 'operator identity recorded with the kill')
     .action(
-      run(async (actorId: string, options: { reason: string; as?: string }, command: Command) => {
+      run(async (actorId: string | undefined, options: { reason: string; as?: string; session?: string; class?: string }, command: Command) => {
+        const chosen = [actorId, options.session, options.class].filter((value) => value !== undefined);
+        if (chosen.length !== 1) {
+          throw new AosError('INVALID_INPUT', 'name exactly one of: an actor id, --session <id>, --class <name>', { field: 'actor-id' });
+        }
         await withRuntime(command, async (runtime, global) => {
-          const killed = await runtime.syscall.kill(
-            actorId,
-            options.as ?? runtime.deps.operator.name,
-            options.reason,
-          );
+          const principal = options.as ?? runtime.deps.operator.name;
+          const killed =
+            actorId !== undefined
+              ? await runtime.syscall.kill(actorId, principal, options.reason)
+              : await runtime.syscall.killAll(options.session !== undefined ? { sessionId: options.session } : { className: options.class! }, principal, options.reason);
+          if (killed.length === 0 && !global.json) io.err('no live actor matched');
           emit(
             io,
             global.json,

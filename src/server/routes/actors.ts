@@ -24,6 +24,10 @@ const actorSchema = z.object({
   delegation_depth: z.number(),
   token_expires_at: z.string(),
   principal: z.string(),
+  program: jsonValue.nullable().describe('what the runtime runs for it (a workflow run); null when driven from outside'),
+  lease_epoch: z.number(),
+  worker: z.string().nullable(),
+  last_heartbeat: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -34,6 +38,9 @@ function actorView(row: ActorRow): z.infer<typeof actorSchema> {
     ...rest,
     grants: row.grants,
     delegation_depth: Number(row.delegation_depth),
+    program: (row.program ?? null) as z.infer<typeof jsonValue> | null,
+    lease_epoch: Number(row.lease_epoch),
+    last_heartbeat: row.last_heartbeat ? new Date(row.last_heartbeat).toISOString() : null,
     token_expires_at: new Date(row.token_expires_at).toISOString(),
     created_at: new Date(row.created_at).toISOString(),
     updated_at: new Date(row.updated_at).toISOString(),
@@ -151,6 +158,45 @@ export function registerActorRoutes(app: FastifyInstance, runtime: Runtime, metr
       const caller = callerOf(request);
       requireScope(caller, 'admin', 'kill actors');
       return { killed: await runtime.syscall.kill(request.params.id, caller.principal, request.body.reason) };
+    },
+  );
+  routes.post(
+    '/api/v1/kill',
+    {
+      schema: {
+        summary: 'Kill switch: every live actor of a session or of a class, with descendants (admin scope)',
+        tags: ['actors'],
+        body: z.union([
+          z.strictObject({ session_id: z.string().min(1), reason: z.string().min(1).max(1000) }),
+          z.strictObject({ class: z.string().min(1), reason: z.string().min(1).max(1000) }),
+        ]),
+        response: { 200: z.object({ killed: z.array(z.string()) }) },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      requireScope(caller, 'admin', 'kill actors');
+      const body = request.body;
+      const scope = 'session_id' in body ? { sessionId: body.session_id } : { className: body.class };
+      return { killed: await runtime.syscall.killAll(scope, caller.principal, body.reason) };
+    },
+  );
+  routes.post(
+    '/api/v1/agents/:id/renew',
+    {
+      schema: {
+        summary: "Re-mint an actor's token (admin scope); a token_expired actor resumes from its last checkpoint",
+        tags: ['actors'],
+        params: z.object({ id: z.string() }),
+        body: z.strictObject({ reason: z.string().min(1).max(1000) }),
+        response: { 200: z.object({ actor_id: z.string(), token: z.string(), expires_at: z.string(), from: z.string(), to: z.string() }) },
+      },
+    },
+    async (request) => {
+      const caller = callerOf(request);
+      requireScope(caller, 'admin', 'renew tokens');
+      const renewed = await runtime.syscall.renew(request.params.id, caller.principal, request.body.reason);
+      return { actor_id: renewed.actorId, token: renewed.token, expires_at: renewed.expiresAt.toISOString(), from: renewed.from, to: renewed.to };
     },
   );
   routes.post(

@@ -32,7 +32,13 @@ const healthSchema = z.object({
     lag_seconds: z.number(),
     sinks: z.array(sinkSchema),
   }),
-  scheduler: z.object({ status: z.literal('not_running'), detail: z.string() }),
+  scheduler: z.object({
+    status: z.enum(['running', 'not_running']),
+    workers: z.array(z.string()),
+    concurrency: z.number().describe('actors each worker runs at once'),
+    active: z.number().describe('actors this process runs now'),
+    schedules: z.array(z.object({ workflow: z.string(), next: z.string().nullable() })),
+  }),
   notifications: z.object({
     webhooks: z.array(z.string()),
     pending: z.number(),
@@ -84,7 +90,9 @@ export function registerSystemRoutes(app: FastifyInstance, runtime: Runtime, opt
             anchored_size: sink.anchoredSize,
           })),
         },
-        scheduler: { status: 'not_running', detail: 'this runtime has no scheduler yet: actors are driven by their callers' },
+        scheduler: options.scheduler
+          ? { status: 'running', ...options.scheduler() }
+          : { status: 'not_running', workers: [], concurrency: 0, active: 0, schedules: [] },
         notifications: {
           webhooks: Object.keys(runtime.config.notifications.webhooks),
           ...counts,

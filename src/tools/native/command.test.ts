@@ -93,22 +93,14 @@ describe('command tools', () => {
 
   it("reports the CPU time of the program and its children, which the runtime's own usage does not show", async () => {
     const burn = toolFor(command(['sh', '-c', 'i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done']));
-    let reported: number | undefined;
-    const context = createToolContext({
-      signal: new AbortController().signal,
-      idempotencyKey: 'k',
-      actorId: 'a',
-      sessionId: 's',
-      reportCpuMs: (ms) => {
-        reported = ms;
-      },
-    });
+    const usage = { cpuMs: null as number | null };
+    const context = createToolContext({ signal: new AbortController().signal, idempotencyKey: 'k', actorId: 'a', sessionId: 's', usage });
     const before = process.cpuUsage();
     await burn.run({}, context);
     const own = process.cpuUsage(before);
-    expect(reported).toBeGreaterThanOrEqual(50);
+    expect(usage.cpuMs).toBeGreaterThanOrEqual(50);
     // The loop ran in the child: our process used far less than it did.
-    expect((own.user + own.system) / 1000).toBeLessThan(reported!);
+    expect((own.user + own.system) / 1000).toBeLessThan(usage.cpuMs!);
   });
 
   it("reports a program killed by a signal with the shell's exit code, 128 + the signal", async () => {

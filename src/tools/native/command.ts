@@ -84,9 +84,11 @@ const WRAPPER = [
 function execute(name: string, command: CommandConfig, argv: string[], context: ToolContext) {
   context.signal.throwIfAborted();
   const program = argv[0]!;
-  const env = Object.fromEntries(
-    INHERITED_VARIABLES.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
-  );
+  const env = {
+    ...Object.fromEntries(INHERITED_VARIABLES.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : []))),
+    // The same on every attempt of one step: a command can use it to apply its effect once.
+    AOSIQ_IDEMPOTENCY_KEY: context.idempotencyKey,
+  };
   return new Promise<{ exit_code: number | null; stdout: string; stderr: string; truncated: boolean }>(
     (resolve, reject) => {
       // Its own process group, so a timeout or a kill reaches the program and its children too.
@@ -129,7 +131,7 @@ function execute(name: string, command: CommandConfig, argv: string[], context: 
         context.signal.removeEventListener('abort', cancel);
         const output = { stdout: stdout.text(), stderr: stderr.text() };
         const outcome = parseReport(report.text());
-        if (outcome.cpuMs !== null) context.reportCpuMs?.(outcome.cpuMs);
+        if (outcome.cpuMs !== null && context.usage) context.usage.cpuMs = outcome.cpuMs;
         if (outcome.missing) {
           reject(
             new AosError('TOOL_FAILED', `command.${name} could not start "${program}": not found or not executable`, {

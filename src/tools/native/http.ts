@@ -100,7 +100,11 @@ async function send(config: HttpConfig, call: Call, context: ToolContext) {
   try {
     const response = await fetch(url, {
       method: call.method,
-      headers: call.headers,
+      // The same key on every attempt of one workflow or agent step, so a server that honours
+      // Idempotency-Key applies a retried request once; a caller's own header wins.
+      headers: Object.keys(call.headers ?? {}).some((name) => name.toLowerCase() === 'idempotency-key')
+        ? call.headers
+        : { 'Idempotency-Key': context.idempotencyKey, ...call.headers },
       body: call.body ?? null,
       redirect: 'manual',
       signal,

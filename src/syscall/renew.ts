@@ -1,0 +1,80 @@
+import { appendAuditEvents, lockSession } from '../audit/index.js';
+import { AosError } from '../errors.js';
+import { type ActorState, LIVE_STATES, newId } from '../kernel/actor.js';
+import type { MintClaims } from '../security/capability/index.js';
+import type { SyscallDeps } from './ports.js';
+
+export interface Renewal {
+  actorId: string;
+  token: string;
+  expiresAt: Date;
+  /** The state it was in and is in now (token_expired becomes runnable). */
+  from: ActorState;
+  to: ActorState;
+}
+
+/**
+ * Re-mints an actor's token: same grants, session, class and parent, a new jti and a fresh
+ * lifetime of its class's TTL. The old token stops working at once (its jti no longer matches
+ * the actor row). An actor in token_expired goes back to runnable, so a worker resumes it from
+ * its last checkpoint. Recorded as TOKEN_RENEWED with both jtis; the token itself never is.
+ *
+ * @example
+ * const { token } = await renew(deps, { actorId: 'act_…', principal: 'alice', reason: 'approval took all night' });
+ */
+export async function renew(
+  deps: SyscallDeps,
+  request: { actorId: string; principal: string; reason: string },
+): Promise<Renewal> {
+  const found = await deps.db.query<{ session_id: string; class: string; state: ActorState; mint_claims: MintClaims | null }>(
+    'SELECT session_id, class, state, mint_claims FROM actors WHERE id = $1',
+    [request.actorId],
+  );
+  const actor = found.rows[0];
+  if (!actor) {
+    throw new AosError('NOT_FOUND', `no actor with id "${request.actorId}"; list them with \`aosiq actors list\``, { actorId: request.actorId });
+  }
+  if (actor.state !== 'token_expired' && !LIVE_STATES.includes(actor.state)) {
+    throw new AosError('INVALID_TRANSITION', `actor ${request.actorId} is ${actor.state}; only a live or token_expired actor can be renewed`, {
+      actorId: request.actorId,
+      state: actor.state,
+    });
+  }
+  if (!actor.mint_claims) {
+    throw new AosError('INVALID_TRANSITION', `actor ${request.actorId} was spawned before tokens could be renewed; spawn a new one`, { actorId: request.actorId });
+  }
+  const cls = deps.classes.get(actor.class);
+  if (!cls) {
+    throw new AosError('CONFIG_INVALID', `actor ${request.actorId} is of class "${actor.class}", which is no longer in aosiq.yaml`, { class: actor.class });
+  }
+  const jti = newId('jti');
+  const claims: MintClaims = { ...actor.mint_claims, jti, exp: Math.floor(deps.clock.now().getTime() / 1000) + cls.tokenTtlSeconds };
+  const { token } = await deps.tokens.mint(claims);
+  const expiresAt = new Date(claims.exp * 1000);
+  return deps.db.transaction(async (tx) => {
+    await lockSession(tx, actor.session_id);
+    const updated = await tx.query<{ old_jti: string; from_state: ActorState; state: ActorState }>(
+      `UPDATE actors a
+          SET token_jti = $2, token_expires_at = $3, mint_claims = $4::jsonb,
+              state = CASE WHEN a.state = 'token_expired' THEN 'runnable' ELSE a.state END, updated_at = now()
+         FROM (SELECT id, token_jti AS old_jti, state AS from_state FROM actors WHERE id = $1 FOR UPDATE) old
+        WHERE a.id = old.id AND a.state = $5
+       RETURNING old.old_jti, old.from_state, a.state`,
+      [request.actorId, jti, expiresAt, JSON.stringify(claims), actor.state],
+    );
+    const row = updated.rows[0];
+    if (!row) {
+      throw new AosError('CONFLICT', `actor ${request.actorId} changed state while it was being renewed; try again`, { actorId: request.actorId });
+    }
+    await appendAuditEvents(tx, deps.clock, [
+      {
+        sessionId: actor.session_id,
+        type: 'TOKEN_RENEWED',
+        actorId: request.actorId,
+        principal: request.principal,
+        payload: { from: row.from_state, to: row.state, reason: request.reason, old_jti: row.old_jti, jti, expires_at: expiresAt.toISOString() },
+      },
+    ]);
+    return { actorId: request.actorId, token, expiresAt, from: row.from_state, to: row.state };
+  });
+}
