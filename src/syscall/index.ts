@@ -67,7 +67,7 @@ export class Syscall {
 
   /** Kills every live actor of a session, or of a class, with their descendants. */
   killAll(scope: { sessionId: string } | { className: string }, principal: string, reason: string): Promise<string[]> {
-    return killAll(this.deps, { ...scope, principal, reason } as Parameters<typeof killAll>[1]);
+    return killAll(this.deps, { ...scope, principal, reason });
   }
 
   /** Records an operator's decision on a pending approval; the approved call may then run once. */
