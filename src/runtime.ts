@@ -13,6 +13,7 @@ import { openBackends } from './llm/index.js';
 import { type ActorClass, type ModelBackend, Syscall, type SyscallDeps } from './syscall/index.js';
 import { createToolRegistry, type ToolRegistry } from './tools/index.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './kernel/scheduler.js';
+import { agentRunner } from './agents/index.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -98,7 +99,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = loadConfig(options.configPath, env);
   const tools = await createToolRegistry(config);
   const models = modelBackends(config, env);
-  checkWorkflowTools(config, tools);
+  checkPrograms(config, tools);
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const keys = await loadOrCreateKeyStore(path.join(options.dataDir, 'keys'), {
     now: () => clock.now(),
@@ -152,20 +153,40 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
     syscall,
     deps,
     startScheduler: (overrides = {}) =>
-      startScheduler(syscall, deps, config.workflows, {
-        concurrency: config.scheduler.concurrency,
-        leaseMs: config.scheduler.lease_ms,
-        sweepMs: config.scheduler.sweep_ms,
-        pollMs: config.scheduler.poll_ms,
-        ...overrides,
-      }),
+      startScheduler(
+        syscall,
+        deps,
+        config.workflows,
+        {
+          concurrency: config.scheduler.concurrency,
+          leaseMs: config.scheduler.lease_ms,
+          sweepMs: config.scheduler.sweep_ms,
+          pollMs: config.scheduler.poll_ms,
+          ...overrides,
+        },
+        {
+          agent: agentRunner({
+            agents: config.agents,
+            tools: tools.list(),
+            classes: new Map(Object.entries(config.actor_classes).map(([name, cls]) => [name, { capabilities: cls.capabilities, requireGrounding: cls.require_grounding }])),
+          }),
+        },
+      ),
     store: { location: opened.location, applied: opened.applied },
     close: () => opened.db.close(),
   };
 }
 
-/** Every workflow step names a registered tool; CONFIG_INVALID names the first that does not. */
-function checkWorkflowTools(config: Config, tools: ToolRegistry): void {
+/** Every workflow step and agent names registered tools and a configured backend; CONFIG_INVALID names the first that does not. */
+function checkPrograms(config: Config, tools: ToolRegistry): void {
+  for (const [name, agent] of Object.entries(config.agents)) {
+    if (!(agent.backend in config.llm.backends)) {
+      throw new AosError('CONFIG_INVALID', `agents.${name}.backend: no backend "${agent.backend}" under llm.backends`, { field: `agents.${name}.backend` });
+    }
+    for (const tool of agent.tools ?? []) {
+      if (!tools.has(tool)) throw new AosError('CONFIG_INVALID', `agents.${name}.tools: no tool named "${tool}" is registered`, { field: `agents.${name}.tools`, value: tool });
+    }
+  }
   for (const [name, workflow] of Object.entries(config.workflows)) {
     workflow.steps.forEach((step, index) => {
       if (!tools.has(step.tool)) {

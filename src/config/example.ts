@@ -51,6 +51,7 @@ actor_classes:
     # allow_unpriced_models: false   # a model with no price is refused unless this is true
     # compute_usd_per_hour: 0    # what its tool calls' wall time costs, in the ledger
     token_ttl_seconds: 1800      # overrides token.ttl_seconds for this class
+    require_grounding: true      # an agent must read and cite evidence (E1, ...) before proposing a change
 
   janitor:
     kind: job
@@ -132,8 +133,10 @@ audit:
 # Prices (USD per million tokens) override the shipped table (src/ledger/prices.ts); a local
 # backend can be priced by its time instead.
 llm:
-  backends: {}
-    # ollama: { kind: ollama, base_url: http://localhost:11434, compute_usd_per_hour: 0.50 }
+  backends:
+    # A local model server (Ollama's default address). Priced by its time: set what an hour of
+    # it costs you; 0 records every call at $0 on purpose, which is not the same as unpriced.
+    ollama: { kind: ollama, base_url: http://127.0.0.1:11434, compute_usd_per_hour: 0 }
     # openai:
     #   kind: openai                 # also vLLM, llama.cpp server, LM Studio
     #   base_url: https://api.openai.com/v1
@@ -166,6 +169,19 @@ workflows:
         backoff_ms: 500
         timeout_ms: 10000
         on_failure: continue          # fail (default) ends the run; continue records it and goes on
+
+# Agents: reasoning loops the runtime runs itself. Each run is an actor of the agent's class:
+# its model calls go through the class's envelope and ceilings, its tool calls through its
+# grants and approvals; tool output reaches the model wrapped as untrusted data.
+# Run one with \`aosiq run triage --task "..."\`.
+agents:
+  triage:
+    class: reviewer
+    description: Reads the workspace and answers questions about it.
+    backend: ollama
+    model: llama3.2                # the reviewer grant allows models starting with "llama3"
+    max_steps: 8                   # model turns before the run ends as failed
+    max_tokens: 1024               # output cap of each model call
 
 # How workers hold actors. Every process that runs \`aosiq start\` or \`aosiq worker\` runs them;
 # with PostgreSQL, any number of processes share the work.

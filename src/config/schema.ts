@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { authConfigSchema } from './auth.js';
 import { llmConfigSchema } from './llm.js';
+import { agentsSchema } from './agents.js';
 import { workflowsSchema } from './workflows.js';
 import { grantSchema } from '../security/capability/index.js';
 
@@ -45,6 +46,9 @@ const actorClassSchema = z.strictObject({
   capabilities: z.array(grantSchema),
   allowed_backends: z.array(z.string().min(1)).default([]),
   session_ceiling_usd: z.number().positive().optional(),
+  // Agents of this class must call a read (reversible) tool and cite its evidence id before
+  // proposing an irreversible one; one that does not ends as abandoned_ungrounded.
+  require_grounding: z.boolean().default(false),
   // What the whole class may spend on models per UTC day, across its sessions.
   daily_ceiling_usd: z.number().positive().optional(),
   // Models with no price are refused unless this is set; their calls are then recorded unpriced.
@@ -194,8 +198,20 @@ export const configSchema = z.strictObject({
   auth: authConfigSchema.prefault({}),
   llm: llmConfigSchema.prefault({}),
   workflows: workflowsSchema,
+  agents: agentsSchema,
   scheduler: schedulerSchema.prefault({}),
 }).superRefine((config, ctx) => {
+  for (const [name, agent] of Object.entries(config.agents)) {
+    const cls = config.actor_classes[agent.class];
+    if (!cls) {
+      ctx.addIssue({ code: 'custom', path: ['agents', name, 'class'], message: `no actor class "${agent.class}"` });
+    } else if (!cls.allowed_backends.includes(agent.backend)) {
+      ctx.addIssue({ code: 'custom', path: ['agents', name, 'backend'], message: `class "${agent.class}" may not reach "${agent.backend}" (its allowed_backends: ${cls.allowed_backends.join(', ') || 'none'})` });
+    }
+    if (name in config.workflows) {
+      ctx.addIssue({ code: 'custom', path: ['agents', name], message: `"${name}" is also a workflow; \`aosiq run ${name}\` must name one thing` });
+    }
+  }
   for (const [name, workflow] of Object.entries(config.workflows)) {
     if (!(workflow.class in config.actor_classes)) {
       ctx.addIssue({

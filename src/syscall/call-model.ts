@@ -93,7 +93,7 @@ export async function callModel(
   token: string,
   input: unknown,
   principal: string | null = null,
-  options: { signal?: AbortSignal; onText?: (delta: string) => void } = {},
+  options: { signal?: AbortSignal; onText?: (delta: string) => void; epoch?: number } = {},
 ): Promise<ModelCallOutcome> {
   const claims = await verifyCaller(deps, token, 'call_model', principal);
   const call = await admit(deps, claims, input, principal);
@@ -117,10 +117,11 @@ export async function callModel(
         sessionCeiling: envelope.sessionCeiling,
         dailyCeiling: envelope.dailyCeiling,
       },
-      (tx) => requireLiveActor(tx, claims).then(() => undefined),
+      // A worker's call also needs its lease: a stale worker cannot start (or pay for) one.
+      (tx) => requireLiveActor(tx, claims, options.epoch).then(() => undefined),
     );
   } catch (error) {
-    if (!isAosError(error)) throw error;
+    if (!isAosError(error) || error.code === 'LEASE_LOST') throw error;
     const type = error.code === 'COST_CEILING_EXCEEDED' ? 'COST_CEILING_EXCEEDED' : 'CAPABILITY_DENIED';
     throw await refuse(deps, claims, principal, type, error, request.backend, request.model);
   }
@@ -129,7 +130,8 @@ export async function callModel(
   let result: ChatResult | null = null;
   let failure: AosError | null = null;
   try {
-    result = await model.backend.chat(chat, { stream: request.stream === true || options.onText !== undefined, ...options });
+    const { epoch: _epoch, ...chatOptions } = options;
+    result = await model.backend.chat(chat, { stream: request.stream === true || options.onText !== undefined, ...chatOptions });
   } catch (error) {
     failure = isAosError(error) ? error : new AosError('LLM_BACKEND_FAILED', `${request.backend} failed: ${(error as Error).message}`, { backend: request.backend }, { cause: error });
   }

@@ -46,7 +46,7 @@ export class Syscall {
     token: string,
     request: unknown,
     principal: string | null = null,
-    options: { signal?: AbortSignal; onText?: (delta: string) => void } = {},
+    options: { signal?: AbortSignal; onText?: (delta: string) => void; epoch?: number } = {},
   ): Promise<ModelCallOutcome> {
     return callModel(this.deps, token, request, principal, options);
   }

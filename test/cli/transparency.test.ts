@@ -50,7 +50,7 @@ describe('aosiq audit transparency log', () => {
     expect(proved.code, proved.stderr).toBe(0);
     expect(tamperedProof.code).toBe(exitCodeOf('AUDIT_CHAIN_BROKEN'));
     expect(clean.code, clean.stderr).toBe(0);
-    expect(clean.stdout).toMatch(/1 of 1 anchored checkpoints match/);
+    expect(clean.stdout).toMatch(/(\d+) of \1 anchored checkpoints match/);
     expect(truncated.code).toBe(exitCodeOf('AUDIT_CHAIN_BROKEN'));
     expect(truncated.stderr).toMatch(/events were removed after it/);
   }, 120_000);

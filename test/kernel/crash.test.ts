@@ -169,9 +169,12 @@ describe.skipIf(!enabled)('crash recovery with worker processes on PostgreSQL', 
       [ids],
     );
     expect(recoveries.length).toBeGreaterThan(0);
-    const delays = recoveries.map((row) => new Date(row.at).getTime() - new Date(row.payload.lease_expired_at).getTime());
-    // The slack absorbs a loaded two-core CI machine; bench/scheduler reports the measured figures.
-    expect(Math.max(...delays)).toBeLessThan(SWEEP_MS + 1500);
+    const delays = recoveries.map((row) => new Date(row.at).getTime() - new Date(row.payload.lease_expired_at).getTime()).sort((a, b) => a - b);
+    // Most within one sweep (plus the slack of a loaded two-core CI machine). The slowest may
+    // have had no live worker when its lease ran out (all three just killed): it waits for a
+    // restarted one.
+    expect(delays[Math.floor(delays.length * 0.9)]!, JSON.stringify(delays)).toBeLessThan(SWEEP_MS + 1000);
+    expect(delays.at(-1)!, JSON.stringify(delays)).toBeLessThan(LEASE_MS + SWEEP_MS + 4000);
   }, 200_000);
 
   it('fences a worker paused past its lease: after SIGCONT it commits nothing for the actors it held', async () => {

@@ -7,6 +7,7 @@ import { type GlobalOptions, globalOptions, type Run, withRuntime } from '../con
 import { writePrivateFile } from '../files.js';
 import type { Io } from '../output.js';
 import { initConfig } from './init.js';
+import { demonstratePrograms } from './start-programs.js';
 import { type ServeCliOptions, serveUntilSignal, withServeOptions } from './serve.js';
 import type { Runtime } from '../../runtime.js';
 import { createApiKey, listApiKeys } from '../../server/auth/index.js';
@@ -143,8 +144,9 @@ async function demonstrate(command: Command, global: GlobalOptions, io: Io, serv
                 `audit log: every step above is in a signed checkpoint of ${checkpoint.size} events, anchored in ${anchoredIn.map((sink) => sink.sink).join(', ')}`,
               );
             }
-            io.out('');
             const cli = invokedAs();
+            await demonstratePrograms(runtime, io, cli);
+            io.out('');
             if (serving) {
               printHttpSteps(io, serving, id, path.join(global.dataDir, 'admin.key'), tokenFile);
               return;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { AosError, isAosError } from '../../errors.js';
 import type { JsonValue } from '../../security/canonical/index.js';
 import type { Runtime } from '../../runtime.js';
+import { startAgent } from '../../agents/index.js';
 import { startWorkflow } from '../../workflows/index.js';
 import { type GlobalOptions, globalOptions, openCliRuntime, type Run, withRuntime } from '../context.js';
 import { emit, type Io, parseJsonOption } from '../output.js';
@@ -44,7 +45,9 @@ async function follow(runtime: Runtime, actorId: string, io: Io, quiet: boolean)
       const p = event.payload;
       if (event.type === 'TOOL_CALL_COMPLETED') io.err(`  ${p.tool}: ok (${p.duration_ms} ms)`);
       else if (event.type === 'TOOL_CALL_FAILED') io.err(`  ${p.tool}: failed: ${p.error}`);
-      else if (event.type === 'CHECKPOINT_WRITTEN') io.err(`  step ${p.step}: ${p.status}`);
+      else if (event.type === 'CHECKPOINT_WRITTEN' && p.turn !== undefined) io.err(`  model turn ${p.turn}: ${p.tool_calls} tool call(s)`);
+      else if (event.type === 'CHECKPOINT_WRITTEN' && p.status !== undefined) io.err(`  step ${p.step}: ${p.status}`);
+      else if (event.type === 'APP_AGENT_ABANDONED_UNGROUNDED') io.err(`  abandoned: ${p.reason}`);
     }
     const { rows } = await runtime.db.query<{ state: string; result: JsonValue }>('SELECT state, result FROM actors WHERE id = $1', [actorId]);
     const actor = rows[0]!;
@@ -54,7 +57,7 @@ async function follow(runtime: Runtime, actorId: string, io: Io, quiet: boolean)
 }
 
 /** The run's end as the command's outcome: completed returns, anything else is an error with its exit code. */
-function settle(actorId: string, state: string, result: JsonValue): void {
+function settle(actorId: string, sessionId: string, state: string, result: JsonValue): void {
   if (state === 'completed') return;
   if (state === 'waiting_approval') {
     throw new AosError(
@@ -66,7 +69,7 @@ function settle(actorId: string, state: string, result: JsonValue): void {
   if (state === 'token_expired') {
     throw new AosError('TOKEN_EXPIRED', `run ${actorId}: its token expired; renew it with \`aosiq actors renew ${actorId}\``, { actorId });
   }
-  throw new AosError('RUN_FAILED', `run ${actorId} ended ${state}: ${JSON.stringify(result)}`, { actorId, state });
+  throw new AosError('RUN_FAILED', `run ${actorId} ended ${state}${result === null ? '' : `: ${JSON.stringify(result)}`}; why: aosiq audit log --session ${sessionId}`, { actorId, state });
 }
 
 /** A worker outlives database restarts, so it also waits for the database when it starts. */
@@ -85,22 +88,25 @@ async function openPatiently(global: GlobalOptions, io: Io): Promise<Runtime> {
 export function registerWorkflows(program: Command, io: Io, run: Run): void {
   program
     .command('run')
-    .description('start a run of a workflow from aosiq.yaml, and (unless --detach) run it here until it finishes or waits')
-    .argument('<workflow>', 'workflow name')
-    .option('--input <key=value>', 'an input (repeatable; a string)', collect, [])
-    .option('--inputs <json>', 'inputs as a JSON object (values of any JSON type)')
+    .description('start a run of a workflow or an agent from aosiq.yaml, and (unless --detach) run it here until it finishes or waits')
+    .argument('<name>', 'workflow or agent name')
+    .option('--input <key=value>', 'a workflow input (repeatable; a string)', collect, [])
+    .option('--inputs <json>', 'workflow inputs as a JSON object (values of any JSON type)')
+    .option('--task <text>', "an agent's task")
     .option('--detach', 'only queue the run, for workers elsewhere (aosiq worker, aosiq start)')
-    .addHelpText('after', '\nExample:\n  aosiq run workspace-report --input dir=.\n')
+    .addHelpText('after', '\nExamples:\n  aosiq run workspace-inventory --input folder=.\n  aosiq run triage --task "Summarise what is in the workspace"\n')
     .action(
-      run(async (workflow: string, options: { input: string[]; inputs?: string; detach?: boolean }, command: Command) => {
+      run(async (workflow: string, options: { input: string[]; inputs?: string; task?: string; detach?: boolean }, command: Command) => {
         const inputs = parseInputs(options);
         await withRuntime(command, async (runtime, global) => {
-          const started = await startWorkflow(runtime.syscall, runtime.deps, runtime.config.workflows, {
-            workflow,
-            inputs,
-            trigger: 'manual',
-            principal: runtime.deps.operator.name,
-          });
+          const isAgent = workflow in runtime.config.agents;
+          if (isAgent !== (options.task !== undefined)) {
+            throw new AosError('INVALID_INPUT', isAgent ? `--task: agent ${workflow} needs a task` : `--task: ${workflow} is not an agent (agents: ${Object.keys(runtime.config.agents).join(', ') || 'none'})`, { field: '--task' });
+          }
+          const principal = runtime.deps.operator.name;
+          const started = isAgent
+            ? await startAgent(runtime.syscall, runtime.deps, runtime.config.agents, { agent: workflow, task: options.task!, principal })
+            : await startWorkflow(runtime.syscall, runtime.deps, runtime.config.workflows, { workflow, inputs, trigger: 'manual', principal });
           if (options.detach) {
             emit(io, global.json, { actorId: started.actorId, sessionId: started.sessionId, state: 'runnable' }, [
               `queued run ${started.actorId} of ${workflow} (session ${started.sessionId}); a worker will pick it up`,
@@ -119,7 +125,7 @@ export function registerWorkflows(program: Command, io: Io, run: Run): void {
             `${workflow}: ${actor.state}`,
             JSON.stringify(actor.result, null, 2),
           ]);
-          settle(started.actorId, actor.state, actor.result);
+          settle(started.actorId, started.sessionId, actor.state, actor.result);
         });
       }),
     );

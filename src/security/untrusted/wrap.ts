@@ -1,0 +1,21 @@
+/**
+ * Tool output handed to a model is data, never instructions: it goes inside delimiters that
+ * name the tool and carry a per-call random nonce, so the content cannot close them early, and
+ * any delimiter text inside the content is neutralised first.
+ */
+import { randomBytes } from 'node:crypto';
+
+const TAG = 'untrusted_tool_output';
+
+/**
+ * @example
+ * wrapUntrusted('fs.read', 'E1', 'file text');
+ * // '<untrusted_tool_output tool="fs.read" evidence="E1" nonce="9f…">\nfile text\n</untrusted_tool_output nonce="9f…">'
+ */
+export function wrapUntrusted(tool: string, evidence: string | null, content: string): string {
+  const nonce = randomBytes(8).toString('hex');
+  // Case-insensitive, so no variant of the tag survives; the text stays readable.
+  const neutralised = content.replace(/untrusted_tool_output/gi, 'untrusted-tool-output');
+  const attributes = `tool="${tool}"${evidence ? ` evidence="${evidence}"` : ''} nonce="${nonce}"`;
+  return `<${TAG} ${attributes}>\n${neutralised}\n</${TAG} nonce="${nonce}">`;
+}
