@@ -34,6 +34,7 @@ const SETTLED = ['completed', 'failed', 'killed', 'waiting_approval', 'token_exp
 /** Prints each step as its record lands, until the actor leaves the queue; returns its row. */
 async function follow(runtime: Runtime, actorId: string, io: Io, quiet: boolean) {
   let seq = 0;
+  let reason = '';
   for (;;) {
     const { rows: events } = await runtime.db.query<{ chain_seq: number; type: string; payload: Record<string, string | number | undefined> }>(
       'SELECT chain_seq, type, payload FROM audit_events WHERE actor_id = $1 AND chain_seq > $2 ORDER BY chain_seq',
@@ -41,8 +42,9 @@ async function follow(runtime: Runtime, actorId: string, io: Io, quiet: boolean)
     );
     for (const event of events) {
       seq = event.chain_seq;
-      if (quiet) continue;
       const p = event.payload;
+      if (typeof p.reason === 'string' && p.to !== undefined) reason = p.reason;
+      if (quiet) continue;
       if (event.type === 'TOOL_CALL_COMPLETED') io.err(`  ${p.tool}: ok (${p.duration_ms} ms)`);
       else if (event.type === 'TOOL_CALL_FAILED') io.err(`  ${p.tool}: failed: ${p.error}`);
       else if (event.type === 'CHECKPOINT_WRITTEN' && p.turn !== undefined) io.err(`  model turn ${p.turn}: ${p.tool_calls} tool call(s)`);
@@ -51,13 +53,13 @@ async function follow(runtime: Runtime, actorId: string, io: Io, quiet: boolean)
     }
     const { rows } = await runtime.db.query<{ state: string; result: JsonValue }>('SELECT state, result FROM actors WHERE id = $1', [actorId]);
     const actor = rows[0]!;
-    if (SETTLED.includes(actor.state)) return actor;
+    if (SETTLED.includes(actor.state)) return { ...actor, reason };
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** The run's end as the command's outcome: completed returns, anything else is an error with its exit code. */
-function settle(actorId: string, sessionId: string, state: string, result: JsonValue): void {
+function settle(actorId: string, sessionId: string, state: string, reason: string): void {
   if (state === 'completed') return;
   if (state === 'waiting_approval') {
     throw new AosError(
@@ -69,7 +71,7 @@ function settle(actorId: string, sessionId: string, state: string, result: JsonV
   if (state === 'token_expired') {
     throw new AosError('TOKEN_EXPIRED', `run ${actorId}: its token expired; renew it with \`aosiq actors renew ${actorId}\``, { actorId });
   }
-  throw new AosError('RUN_FAILED', `run ${actorId} ended ${state}${result === null ? '' : `: ${JSON.stringify(result)}`}; why: aosiq audit log --session ${sessionId}`, { actorId, state });
+  throw new AosError('RUN_FAILED', `run ${actorId} ended ${state}: ${reason || 'no reason recorded'} (its record: aosiq audit log --session ${sessionId})`, { actorId, state });
 }
 
 /** A worker outlives database restarts, so it also waits for the database when it starts. */
@@ -115,7 +117,7 @@ export function registerWorkflows(program: Command, io: Io, run: Run): void {
           }
           if (!global.json) io.err(`running ${workflow} as ${started.actorId} (session ${started.sessionId})`);
           const scheduler = await runtime.startScheduler({ cron: false, workers: 1 });
-          let actor: { state: string; result: JsonValue };
+          let actor: { state: string; result: JsonValue; reason: string };
           try {
             actor = await follow(runtime, started.actorId, io, Boolean(global.json));
           } finally {
@@ -125,7 +127,7 @@ export function registerWorkflows(program: Command, io: Io, run: Run): void {
             `${workflow}: ${actor.state}`,
             JSON.stringify(actor.result, null, 2),
           ]);
-          settle(started.actorId, started.sessionId, actor.state, actor.result);
+          settle(started.actorId, started.sessionId, actor.state, actor.reason);
         });
       }),
     );
