@@ -23,10 +23,10 @@ describe('workflow, kill switch and renewal routes', () => {
     await t?.stop();
   });
 
-  async function settled(id: string, key: string) {
+  async function settled(id: string, key: string): Promise<Record<string, unknown>> {
     for (let i = 0; i < 200; i++) {
       const actor = await t.request('GET', `/api/v1/agents/${id}`, { key });
-      if (!['runnable', 'running'].includes(actor.body.state)) return actor.body;
+      if (!['runnable', 'running'].includes(actor.body.state)) return actor.body as Record<string, unknown>;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     throw new Error(`run ${id} never settled`);
