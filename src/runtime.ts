@@ -59,6 +59,7 @@ export function actorClasses(config: Config): Map<string, ActorClass> {
         kind: cls.kind,
         capabilities: cls.capabilities,
         tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
+        tokenRefresh: cls.token_refresh ? { maxLifetimeSeconds: cls.token_refresh.max_lifetime_seconds } : undefined,
         computePerMs: perHourToPicoPerMs(cls.compute_usd_per_hour),
         models: {
           allowedBackends: cls.allowed_backends,

@@ -62,6 +62,9 @@ actor_classes:
         constraints:
           path: [{ prefix: "tmp/" }]
     allowed_backends: []
+    # A run waiting hours for an approval would outlive its token; refresh it when a worker
+    # picks the run up again, for at most a week after it started.
+    token_refresh: { on_dispatch: true, max_lifetime_seconds: 604800 }
 
   deployer:
     kind: script

@@ -58,6 +58,10 @@ const actorClassSchema = z.strictObject({
   // What an hour of this class's tool calls costs (wall time); every call gets a ledger row.
   compute_usd_per_hour: z.number().nonnegative().default(0),
   token_ttl_seconds: positiveInt.optional(),
+  // Runs of this class get a fresh token (the class's TTL) each time a worker dispatches them,
+  // so a long wait for approval does not strand them; never beyond max_lifetime_seconds after
+  // the actor was spawned, when the usual expiry (token_expired, renewable) applies.
+  token_refresh: z.strictObject({ on_dispatch: z.literal(true), max_lifetime_seconds: positiveInt.max(90 * 86400) }).optional(),
 });
 
 const commandSchema = z

@@ -41,7 +41,8 @@ interface ClaimedRow {
 /**
  * Claims up to `limit` runnable actors for `worker`, oldest first, each under a new epoch, and
  * records each claim (runnable → running) in the same transaction. Actors whose token has
- * expired are left for the sweep, which marks them recoverable.
+ * expired are left for the sweep, which marks them recoverable, unless their class refreshes
+ * tokens on dispatch (`refreshable`): the worker renews those.
  *
  * @example
  * const leases = await claimActors(db, clock, { worker: 'w1', leaseMs: 15000, limit: 4 });
@@ -49,14 +50,14 @@ interface ClaimedRow {
 export async function claimActors(
   db: Db,
   clock: Clock,
-  request: { worker: string; leaseMs: number; limit: number },
+  request: { worker: string; leaseMs: number; limit: number; refreshable?: readonly string[] },
 ): Promise<Lease[]> {
   if (request.limit < 1) return [];
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<ClaimedRow>(
       `WITH picked AS MATERIALIZED (
          SELECT id FROM actors
-          WHERE state = 'runnable' AND program IS NOT NULL AND token_expires_at > now()
+          WHERE state = 'runnable' AND program IS NOT NULL AND (token_expires_at > now() OR class = ANY($4::text[]))
             AND (not_before IS NULL OR not_before <= now())
           ORDER BY created_at, id LIMIT $2
           FOR UPDATE SKIP LOCKED)
@@ -66,7 +67,7 @@ export async function claimActors(
          FROM picked
         WHERE a.id = picked.id AND a.state = 'runnable'
        RETURNING a.id, a.session_id, a.class, a.lease_epoch::text, a.program, a.mint_claims, a.token_jti, a.grants`,
-      [request.worker, request.limit, request.leaseMs],
+      [request.worker, request.limit, request.leaseMs, request.refreshable ?? []],
     );
     const leases = rows.map((row) => ({
       actorId: row.id,

@@ -24,11 +24,11 @@ export interface SweepResult {
  * @example
  * const { recovered } = await sweep(db, clock, { limit: 100 });
  */
-export async function sweep(db: Db, clock: Clock, options: { limit: number }): Promise<SweepResult> {
+export async function sweep(db: Db, clock: Clock, options: { limit: number; refreshable?: readonly string[] }): Promise<SweepResult> {
   return {
     recovered: await recoverOrphans(db, clock, options.limit),
     resumed: await resumeDecided(db, clock, options.limit),
-    expired: await expireTokens(db, clock, options.limit),
+    expired: await expireTokens(db, clock, options.limit, options.refreshable ?? []),
   };
 }
 
@@ -119,19 +119,21 @@ async function resumeDecided(db: Db, clock: Clock, limit: number): Promise<strin
   });
 }
 
-async function expireTokens(db: Db, clock: Clock, limit: number): Promise<string[]> {
+/** Classes in `refreshable` get a new token when dispatched instead (kernel/worker.ts). */
+async function expireTokens(db: Db, clock: Clock, limit: number, refreshable: readonly string[]): Promise<string[]> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string; session_id: string; from_state: string; token_expires_at: Date }>(
       `WITH picked AS MATERIALIZED (
          SELECT id, state FROM actors
           WHERE state IN ('runnable', 'waiting_approval') AND program IS NOT NULL AND token_expires_at <= now()
+            AND NOT (class = ANY($2::text[]))
           LIMIT $1
           FOR UPDATE SKIP LOCKED)
        UPDATE actors a SET state = 'token_expired', updated_at = now()
          FROM picked
         WHERE a.id = picked.id AND a.state = picked.state
        RETURNING a.id, a.session_id, picked.state AS from_state, a.token_expires_at`,
-      [limit],
+      [limit, refreshable],
     );
     await appendAuditEvents(
       tx,

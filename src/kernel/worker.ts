@@ -39,6 +39,8 @@ export function isTransientStoreError(error: unknown): boolean {
 export class Worker {
   readonly id: string;
   private readonly running = new Map<string, AbortController>();
+  /** Classes whose runs get a fresh token at dispatch. */
+  private readonly refreshable: string[];
   private stopped = false;
   private wake: () => void = () => {};
   private loop: Promise<void> | undefined;
@@ -51,6 +53,7 @@ export class Worker {
     private readonly options: WorkerOptions,
   ) {
     this.id = options.id ?? `w_${randomBytes(4).toString('hex')}`;
+    this.refreshable = [...deps.classes.values()].filter((cls) => cls.tokenRefresh).map((cls) => cls.name);
   }
 
   /** Actors this worker is running now. */
@@ -89,13 +92,13 @@ export class Worker {
       let free = 0;
       try {
         if (Date.now() - lastSweep >= this.options.sweepMs) {
-          const swept = await sweep(this.deps.db, this.deps.clock, { limit: 100 });
+          const swept = await sweep(this.deps.db, this.deps.clock, { limit: 100, refreshable: this.refreshable });
           lastSweep = Date.now();
           for (const id of swept.recovered) this.log(`recovered ${id}: its worker stopped heartbeating`);
           for (const id of swept.expired) this.log(`${id}: token expired; renew with \`aosiq actors renew ${id}\``);
         }
         free = this.options.concurrency - this.running.size;
-        const leases = await claimActors(this.deps.db, this.deps.clock, { worker: this.id, leaseMs: this.options.leaseMs, limit: free });
+        const leases = await claimActors(this.deps.db, this.deps.clock, { worker: this.id, leaseMs: this.options.leaseMs, limit: free, refreshable: this.refreshable });
         claimed = leases.length;
         for (const lease of leases) {
           const task = this.runActor(lease).finally(() => tasks.delete(task));
@@ -126,7 +129,8 @@ export class Worker {
     });
   }
 
-  private async runActor(lease: Lease): Promise<void> {
+  private async runActor(claimed: Lease): Promise<void> {
+    let lease = claimed;
     const controller = new AbortController();
     this.running.set(lease.actorId, controller);
     let beating = false;
@@ -147,7 +151,14 @@ export class Worker {
       faultPoint('claimed');
       const runner = this.programs[(lease.program as { kind?: string })?.kind ?? ''];
       if (!runner) throw new AosError('INTERNAL', `no program runner for ${JSON.stringify(lease.program)}`);
-      const { token } = await this.deps.tokens.mint(lease.mintClaims as unknown as MintClaims);
+      const refreshed = await this.refreshOnDispatch(lease);
+      if ('to' in refreshed) {
+        await releaseLease(this.deps.db, this.deps.clock, lease, refreshed);
+        this.log(`${lease.actorId} → ${refreshed.to}: ${refreshed.reason}`);
+        return;
+      }
+      lease = refreshed.lease;
+      const token = refreshed.token ?? (await this.deps.tokens.mint(lease.mintClaims as unknown as MintClaims)).token;
       const resumeFrom = await latestCheckpoint(this.deps.db, lease.actorId);
       const context = programContext(this.deps, this.syscall, { lease, token, signal: controller.signal, resumeFrom });
       let outcome: LeaseOutcome;
@@ -169,6 +180,30 @@ export class Worker {
       this.running.delete(lease.actorId);
       this.wake();
     }
+  }
+
+  /**
+   * For a class with token_refresh: a token with less than half its TTL left (or none) is
+   * renewed now, capped at the actor's max lifetime; past that lifetime with an expired token
+   * the run becomes token_expired like any other.
+   */
+  private async refreshOnDispatch(lease: Lease): Promise<{ lease: Lease; token?: string } | Extract<LeaseOutcome, { to: 'token_expired' }>> {
+    const cls = this.deps.classes.get(lease.className);
+    if (!cls?.tokenRefresh) return { lease };
+    const { rows } = await this.deps.db.query<{ left_s: number; until: Date }>(
+      `SELECT extract(epoch FROM token_expires_at - now())::float8 AS left_s,
+              created_at + $2::integer * interval '1 second' AS until
+         FROM actors WHERE id = $1`,
+      [lease.actorId, cls.tokenRefresh.maxLifetimeSeconds],
+    );
+    const { left_s: left, until } = rows[0]!;
+    if (left > cls.tokenTtlSeconds / 2) return { lease };
+    if (new Date(until).getTime() <= Date.now()) {
+      if (left > 0) return { lease };
+      return { to: 'token_expired', reason: `its token expired and it is past its class's max_lifetime_seconds (${cls.tokenRefresh.maxLifetimeSeconds}); renew it with \`aosiq actors renew ${lease.actorId}\`` };
+    }
+    const renewal = await this.syscall.renew(lease.actorId, `worker:${this.id}`, 'refreshed on dispatch (token_refresh)', new Date(until));
+    return { lease: { ...lease, tokenJti: renewal.jti, mintClaims: renewal.claims as unknown as Lease['mintClaims'] }, token: renewal.token };
   }
 
   /** What a run that threw leaves behind: nothing when fenced or the store is down, else a recorded end. */

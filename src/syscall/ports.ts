@@ -13,6 +13,8 @@ export interface ActorClass {
   kind: 'agent' | 'job' | 'script';
   capabilities: Grant[];
   tokenTtlSeconds: number;
+  /** Refresh the token when a worker dispatches the actor, up to this long after its spawn. */
+  tokenRefresh?: { maxLifetimeSeconds: number } | undefined;
   /** What a millisecond of its tool calls costs, for the compute ledger; 0 when absent. */
   computePerMs?: Pico;
   /** The egress envelope and spending limits of its model calls; absent: no model at all. */

@@ -7,6 +7,9 @@ import type { SyscallDeps } from './ports.js';
 export interface Renewal {
   actorId: string;
   token: string;
+  jti: string;
+  /** What the token was minted from (stored as the actor's mint_claims). */
+  claims: MintClaims;
   expiresAt: Date;
   /** The state it was in and is in now (token_expired becomes runnable). */
   from: ActorState;
@@ -24,7 +27,7 @@ export interface Renewal {
  */
 export async function renew(
   deps: SyscallDeps,
-  request: { actorId: string; principal: string; reason: string },
+  request: { actorId: string; principal: string; reason: string; notAfter?: Date },
 ): Promise<Renewal> {
   const found = await deps.db.query<{ session_id: string; class: string; state: ActorState; mint_claims: MintClaims | null }>(
     'SELECT session_id, class, state, mint_claims FROM actors WHERE id = $1',
@@ -48,7 +51,9 @@ export async function renew(
     throw new AosError('CONFIG_INVALID', `actor ${request.actorId} is of class "${actor.class}", which is no longer in aosiq.yaml`, { class: actor.class });
   }
   const jti = newId('jti');
-  const claims: MintClaims = { ...actor.mint_claims, jti, exp: Math.floor(deps.clock.now().getTime() / 1000) + cls.tokenTtlSeconds };
+  let exp = Math.floor(deps.clock.now().getTime() / 1000) + cls.tokenTtlSeconds;
+  if (request.notAfter) exp = Math.min(exp, Math.floor(request.notAfter.getTime() / 1000));
+  const claims: MintClaims = { ...actor.mint_claims, jti, exp };
   const { token } = await deps.tokens.mint(claims);
   const expiresAt = new Date(claims.exp * 1000);
   return deps.db.transaction(async (tx) => {
@@ -75,6 +80,6 @@ export async function renew(
         payload: { from: row.from_state, to: row.state, reason: request.reason, old_jti: row.old_jti, jti, expires_at: expiresAt.toISOString() },
       },
     ]);
-    return { actorId: request.actorId, token, expiresAt, from: row.from_state, to: row.state };
+    return { actorId: request.actorId, token, jti, claims, expiresAt, from: row.from_state, to: row.state };
   });
 }

@@ -27,6 +27,16 @@ actor_classes:
     kind: job
     capabilities: [{ tool: effects.* }]
     token_ttl_seconds: 1
+  refreshing:
+    kind: job
+    capabilities: [{ tool: effects.* }]
+    token_ttl_seconds: 2
+    token_refresh: { on_dispatch: true, max_lifetime_seconds: 600 }
+  capped:
+    kind: job
+    capabilities: [{ tool: effects.* }]
+    token_ttl_seconds: 1
+    token_refresh: { on_dispatch: true, max_lifetime_seconds: 1 }
 tools:
   modules: [${MODULE}]
 workflows:
@@ -36,6 +46,14 @@ workflows:
       - { id: one, tool: effects.record, args: { label: one } }
   short-lived:
     class: brief
+    steps:
+      - { id: one, tool: effects.record, args: { label: one } }
+  refreshed:
+    class: refreshing
+    steps:
+      - { id: one, tool: effects.record, args: { label: one } }
+  capped-run:
+    class: capped
     steps:
       - { id: one, tool: effects.record, args: { label: one } }
 `;
@@ -153,6 +171,30 @@ for (const kind of storeKinds()) {
       expect(lease).toMatchObject({ actorId: run.actorId, tokenJti: event.payload.jti });
       await releaseLease(db, clock(), lease!, { to: 'completed', result: null });
       await expect(runtime.syscall.renew(run.actorId, 'alice', 'again')).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
+    });
+
+    it('refreshes the token of a class with token_refresh at dispatch, within its max lifetime', async () => {
+      const start = (workflow: string) => startWorkflow(runtime.syscall, runtime.deps, runtime.config.workflows, { workflow, trigger: 'manual' });
+      const fresh = await start('refreshed');
+      const capped = await start('capped-run');
+      await new Promise((resolve) => setTimeout(resolve, 2200));
+      // Neither is marked expired while queued: their class refreshes at dispatch.
+      expect((await sweep(db, clock(), { limit: 10, refreshable: ['refreshing', 'capped'] })).expired).toEqual([]);
+      const scheduler = await runtime.startScheduler({ cron: false });
+      try {
+        const state = async (id: string) => (await db.query<{ state: string }>('SELECT state FROM actors WHERE id = $1', [id])).rows[0]!.state;
+        for (let i = 0; i < 100 && ((await state(fresh.actorId)) !== 'completed' || (await state(capped.actorId)) !== 'token_expired'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect([await state(fresh.actorId), await state(capped.actorId)]).toEqual(['completed', 'token_expired']);
+      } finally {
+        await scheduler.stop();
+      }
+      const renewal = (await db.query<{ principal: string; payload: any }>("SELECT principal, payload FROM audit_events WHERE actor_id = $1 AND type = 'TOKEN_RENEWED'", [fresh.actorId])).rows;
+      expect(renewal).toEqual([{ principal: expect.stringMatching(/^worker:/), payload: expect.objectContaining({ reason: 'refreshed on dispatch (token_refresh)' }) }]);
+      const end = (await db.query<{ type: string; payload: any }>('SELECT type, payload FROM audit_events WHERE actor_id = $1 ORDER BY chain_seq DESC LIMIT 1', [capped.actorId])).rows[0]!;
+      expect(end).toMatchObject({ type: 'TOKEN_EXPIRED_RECOVERABLE', payload: { to: 'token_expired' } });
+      expect(end.payload.reason).toContain('max_lifetime_seconds (1)');
     });
 
     it('kills every live actor of a class, or of a session, with their descendants', async () => {

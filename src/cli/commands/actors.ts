@@ -172,7 +172,8 @@ export function registerActors(program: Command, io: Io, run: Run): void {
         await withRuntime(command, async (runtime, global) => {
           const renewed = await runtime.syscall.renew(actorId, options.as ?? runtime.deps.operator.name, options.reason);
           if (options.tokenOut) writePrivateFile(options.tokenOut, `${renewed.token}\n`);
-          const shown = options.tokenOut ? { ...renewed, token: `(written to ${options.tokenOut})` } : renewed;
+          const { claims: _claims, ...view } = renewed;
+          const shown = options.tokenOut ? { ...view, token: `(written to ${options.tokenOut})` } : view;
           emit(io, global.json, shown, [
             `renewed ${actorId}: ${renewed.from}${renewed.from === renewed.to ? '' : ` → ${renewed.to}`}, token expires ${renewed.expiresAt.toISOString()}`,
             renewed.to === 'runnable' && renewed.from === 'token_expired' ? 'a worker resumes it from its last checkpoint' : '',
