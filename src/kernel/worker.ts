@@ -203,7 +203,7 @@ export class Worker {
       return { to: 'token_expired', reason: `its token expired and it is past its class's max_lifetime_seconds (${cls.tokenRefresh.maxLifetimeSeconds}); renew it with \`aosiq actors renew ${lease.actorId}\`` };
     }
     const renewal = await this.syscall.renew(lease.actorId, `worker:${this.id}`, 'refreshed on dispatch (token_refresh)', new Date(until));
-    return { lease: { ...lease, tokenJti: renewal.jti, mintClaims: renewal.claims as unknown as Lease['mintClaims'] }, token: renewal.token };
+    return { lease: { ...lease, tokenJti: renewal.jti, mintClaims: renewal.claims }, token: renewal.token };
   }
 
   /** What a run that threw leaves behind: nothing when fenced or the store is down, else a recorded end. */
