@@ -37,6 +37,8 @@ interface AgentState {
   turns: number;
   /** Evidence ids of successful read calls, E1 first. */
   evidence: string[];
+  /** The evidence that existed when the model wrote its last message: all it may cite. */
+  citable: string[];
 }
 
 const PASSED_UP = new Set(['LEASE_LOST', 'ACTOR_NOT_ALIVE', 'TOKEN_EXPIRED', 'STORE_UNAVAILABLE']);
@@ -71,16 +73,19 @@ export function agentRunner(options: AgentRunnerOptions): ProgramRunner {
       checkpoint: 0,
       turns: 0,
       evidence: [],
+      citable: [],
     };
     for (;;) {
       context.signal.throwIfAborted();
       const last = state.messages.at(-1)!;
-      const pending = last.role === 'assistant' ? unanswered(state, last) : [];
+      // The calls of the model's latest message that have no answer yet, in order.
+      const proposal = state.messages.findLast((message): message is Extract<Message, { role: 'assistant' }> => message.role === 'assistant');
+      const pending = proposal ? unanswered(state, proposal) : [];
       if (last.role === 'assistant' && pending.length === 0) {
         return { to: 'completed', result: { answer: last.content, turns: state.turns, evidence: state.evidence } };
       }
       if (pending.length > 0) {
-        const outcome = await callTool(context, offered, cls.requireGrounding, state, last as Extract<Message, { role: 'assistant' }>, pending[0]!);
+        const outcome = await callTool(context, offered, cls.requireGrounding, state, proposal!, pending[0]!);
         if ('to' in outcome) return outcome;
         state = outcome;
         continue;
@@ -121,9 +126,16 @@ async function modelTurn(context: ProgramContext, agent: AgentConfig, offered: O
     // A ceiling, the envelope, an unpriced model or a failing provider ends the run, saying why.
     return { to: 'failed', reason: `model call refused or failed: ${error.code}: ${error.message}`, result: { turns: state.turns } };
   }
-  const calls = result.toolCalls.map((call) => ({ id: call.id, name: offered.byModelName.get(call.name) ?? call.name, arguments: call.arguments }));
+  // Our own ids, unique across turns (some providers number calls from 0 on every turn); a name
+  // we did not offer stays as the model sent it, and is refused below.
+  const calls = result.toolCalls.map((call, index) => ({
+    id: `t${state.turns + 1}_${index + 1}`,
+    name: offered.byModelName.get(call.name) ?? call.name,
+    arguments: call.arguments,
+  }));
   const next: AgentState = {
     ...state,
+    citable: state.evidence,
     turns: state.turns + 1,
     checkpoint: state.checkpoint + 1,
     messages: [...state.messages, { role: 'assistant', content: result.content, ...(calls.length > 0 ? { tool_calls: calls } : {}) }],
@@ -142,35 +154,45 @@ async function callTool(
   call: { id: string; name: string; arguments: Record<string, unknown> },
 ): Promise<AgentState | LeaseOutcome> {
   const tool = offered.byName.get(call.name);
-  if (tool && !tool.reversible && requireGrounding) {
-    const cited = state.evidence.filter((id) => new RegExp(`\\b${id}\\b`).test(proposal.content));
-    if (state.evidence.length === 0 || cited.length === 0) {
-      return {
-        to: 'abandoned_ungrounded',
-        reason: `proposed ${call.name} ${state.evidence.length === 0 ? 'without calling any read tool first' : `without citing its evidence (${state.evidence.join(', ')})`}`,
-      };
-    }
-  }
   const answer = (content: string, evidence: string | null): AgentState => ({
     ...state,
     checkpoint: state.checkpoint + 1,
     evidence: evidence ? [...state.evidence, evidence] : state.evidence,
     messages: [...state.messages, { role: 'tool', tool_call_id: call.id, content }],
   });
+  if (!tool) {
+    // Not offered to this agent (whatever its grants would allow): the model is told, nothing runs.
+    const next = answer(wrapUntrusted(call.name, null, `error UNKNOWN_TOOL: "${call.name}" is not one of the tools offered to you`), null);
+    await context.checkpoint(next.checkpoint, next as unknown as JsonValue, { tool: call.name, error: 'UNKNOWN_TOOL' });
+    return next;
+  }
+  if (!tool.reversible && requireGrounding) {
+    // Only evidence that existed when the model wrote the proposal counts, not reads it asked
+    // for in the same message.
+    const citable = state.citable ?? [];
+    const cited = citable.filter((id) => new RegExp(`\\b${id}\\b`).test(proposal.content));
+    if (citable.length === 0 || cited.length === 0) {
+      return {
+        to: 'abandoned_ungrounded',
+        reason: `proposed ${call.name} ${citable.length === 0 ? 'without calling any read tool first' : `without citing its evidence (${citable.join(', ')})`}`,
+      };
+    }
+  }
   let next: AgentState | undefined;
   try {
     await context.callTool(state.checkpoint + 1, call.name, call.arguments as JsonValue, (result) => {
-      const evidence = tool?.reversible ? `E${state.evidence.length + 1}` : null;
+      const evidence = tool.reversible ? `E${state.evidence.length + 1}` : null;
       next = answer(wrapUntrusted(call.name, evidence, JSON.stringify(result)), evidence);
       return next as unknown as JsonValue;
     });
     return next!;
   } catch (error) {
-    if (!isAosError(error) || PASSED_UP.has(error.code) || context.signal.aborted) throw error;
-    if (error.code === 'APPROVAL_REQUIRED') {
+    // First: filing the approval moved the actor out of running (see workflows/run.ts).
+    if (isAosError(error, 'APPROVAL_REQUIRED')) {
       const approvalId = String(error.details.approvalId);
       return { to: 'waiting_approval', approvalId, reason: `${call.name} waits for approval ${approvalId}` };
     }
+    if (!isAosError(error) || PASSED_UP.has(error.code) || context.signal.aborted) throw error;
     // Refused or failed: the model learns why (our code and message) and may try something else.
     next = answer(wrapUntrusted(call.name, null, `error ${error.code}: ${error.message}`), null);
     await context.checkpoint(next.checkpoint, next as unknown as JsonValue, { tool: call.name, error: error.code });

@@ -4,6 +4,7 @@
  * function names, so "fs.read" is offered as "fs__read" and mapped back on the way in.
  */
 import type { AgentConfig } from '../config/agents.js';
+import { AosError } from '../errors.js';
 import type { ToolSpec } from '../llm/types.js';
 import { patternCovers } from '../security/capability/index.js';
 import type { ToolDescriptor } from '../tools/index.js';
@@ -26,6 +27,14 @@ export function offeredTools(agent: AgentConfig, grants: readonly { tool: string
       (agent.tools ? agent.tools.includes(tool.name) : grants.some((grant) => patternCovers(grant.tool, tool.name))),
   );
   const modelName = (name: string) => name.replace(/\./g, '__');
+  const seen = new Map<string, string>();
+  for (const tool of chosen) {
+    const other = seen.get(modelName(tool.name));
+    if (other) {
+      throw new AosError('CONFIG_INVALID', `tools ${other} and ${tool.name} would both be offered to a model as "${modelName(tool.name)}"; rename one`, { tools: [other, tool.name] });
+    }
+    seen.set(modelName(tool.name), tool.name);
+  }
   return {
     specs: chosen.map((tool) => ({
       name: modelName(tool.name),

@@ -60,7 +60,17 @@ export const workflowSchema = z
     inputs: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), inputSchema).default({}),
     // Cron (croner syntax, seconds optional); each tick starts one run, however many workers.
     schedule: cronSchema.optional(),
-    timezone: z.string().default('UTC'),
+    timezone: z
+      .string()
+      .default('UTC')
+      .refine((zone) => {
+        try {
+          new Cron('* * * * *', { timezone: zone, paused: true }).nextRun();
+          return true;
+        } catch {
+          return false;
+        }
+      }, { error: 'expected an IANA time zone such as UTC or Europe/Paris' }),
     steps: z.array(stepSchema).min(1).max(200),
   })
   .superRefine((workflow, ctx) => {

@@ -5,7 +5,8 @@
  * zero rows once the lease was taken from it, and LEASE_LOST tells the worker to stop.
  * Lease times are the database's `now()`, never a worker's clock.
  */
-import { appendAuditEvents, type AuditEventInput } from '../audit/index.js';
+import { appendAuditEvents, type AuditEventInput, lockSession } from '../audit/index.js';
+import { storableText } from '../audit/redact.js';
 import type { Clock } from '../clock.js';
 import { AosError } from '../errors.js';
 import type { JsonValue } from '../security/canonical/index.js';
@@ -50,7 +51,7 @@ interface ClaimedRow {
 export async function claimActors(
   db: Db,
   clock: Clock,
-  request: { worker: string; leaseMs: number; limit: number; refreshable?: readonly string[] },
+  request: { worker: string; leaseMs: number; limit: number; refreshable?: readonly string[]; only?: readonly string[] },
 ): Promise<Lease[]> {
   if (request.limit < 1) return [];
   return db.transaction(async (tx) => {
@@ -59,6 +60,10 @@ export async function claimActors(
          SELECT id FROM actors
           WHERE state = 'runnable' AND program IS NOT NULL AND (token_expires_at > now() OR class = ANY($4::text[]))
             AND (not_before IS NULL OR not_before <= now())
+            AND (cardinality($5::text[]) = 0 OR id = ANY($5::text[]))
+            -- Never wait for a session lock while holding a row lock (kill and renew take them
+            -- the other way round): a busy session is skipped like a locked row.
+            AND pg_try_advisory_xact_lock(hashtextextended(session_id, 0))
           ORDER BY created_at, id LIMIT $2
           FOR UPDATE SKIP LOCKED)
        UPDATE actors a
@@ -67,7 +72,7 @@ export async function claimActors(
          FROM picked
         WHERE a.id = picked.id AND a.state = 'runnable'
        RETURNING a.id, a.session_id, a.class, a.lease_epoch::text, a.program, a.mint_claims, a.token_jti, a.grants`,
-      [request.worker, request.limit, request.leaseMs, request.refreshable ?? []],
+      [request.worker, request.limit, request.leaseMs, request.refreshable ?? [], request.only ?? []],
     );
     const leases = rows.map((row) => ({
       actorId: row.id,
@@ -137,18 +142,12 @@ const EVENT_TYPE: Partial<Record<ActorState, AuditEventInput['type']>> = {
  * await releaseLease(db, clock, lease, { to: 'completed', result: { steps: 3 } });
  */
 export async function releaseLease(db: Db, clock: Clock, lease: Lease, outcome: LeaseOutcome): Promise<void> {
-  if (outcome.to === 'waiting_approval') {
-    // Zero rows is fine: the approval may already be decided and the actor requeued.
-    await db.query(
-      `UPDATE actors SET worker = NULL, lease_expires_at = NULL
-        WHERE id = $1 AND lease_epoch = $2 AND state = 'waiting_approval'`,
-      [lease.actorId, lease.epoch],
-    );
-    return;
-  }
+  if (outcome.to === 'waiting_approval') return suspend(db, clock, lease, outcome);
   const notBefore = outcome.to === 'runnable' ? (outcome.notBefore ?? null) : null;
   const result = outcome.to === 'completed' || outcome.to === 'failed' ? (outcome.result ?? null) : null;
   await db.transaction(async (tx) => {
+    // The session lock before the row, in the order kill, renew and approvals take them.
+    await lockSession(tx, lease.sessionId);
     const updated = await tx.query(
       `UPDATE actors a
           SET state = $3::text, worker = NULL, lease_expires_at = NULL, not_before = $4,
@@ -158,7 +157,7 @@ export async function releaseLease(db: Db, clock: Clock, lease: Lease, outcome: 
       [lease.actorId, lease.epoch, outcome.to, notBefore, result === null ? null : JSON.stringify(result)],
     );
     if (updated.rowCount === 0) throw leaseLost(lease);
-    const reason = outcome.to === 'completed' ? 'finished' : outcome.reason;
+    const reason = outcome.to === 'completed' ? 'finished' : storableText(outcome.reason);
     await appendAuditEvents(tx, clock, [
       {
         sessionId: lease.sessionId,
@@ -173,6 +172,34 @@ export async function releaseLease(db: Db, clock: Clock, lease: Lease, outcome: 
           epoch: lease.epoch,
           ...(notBefore ? { not_before: notBefore.toISOString() } : {}),
         },
+      },
+    ]);
+  });
+}
+
+/**
+ * Drops the lease of an actor that waits for an approval. Filing a new approval already moved
+ * it to waiting_approval (and recorded that); an identical request still pending did not, so
+ * the move is made here. Zero rows is fine: the approval may be decided and the actor requeued.
+ */
+async function suspend(db: Db, clock: Clock, lease: Lease, outcome: Extract<LeaseOutcome, { to: 'waiting_approval' }>): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockSession(tx, lease.sessionId);
+    const { rows } = await tx.query<{ from_state: string }>(
+      `WITH old AS (SELECT id, state FROM actors WHERE id = $1 AND lease_epoch = $2 AND state IN ('running', 'waiting_approval') FOR UPDATE)
+       UPDATE actors a SET state = 'waiting_approval', worker = NULL, lease_expires_at = NULL, updated_at = now()
+         FROM old WHERE a.id = old.id
+       RETURNING old.state AS from_state`,
+      [lease.actorId, lease.epoch],
+    );
+    if (rows[0]?.from_state !== 'running') return;
+    await appendAuditEvents(tx, clock, [
+      {
+        sessionId: lease.sessionId,
+        type: 'STATE_TRANSITION',
+        actorId: lease.actorId,
+        principal: null,
+        payload: { from: 'running', to: 'waiting_approval', reason: storableText(outcome.reason), worker: lease.worker, epoch: lease.epoch, approval_id: outcome.approvalId },
       },
     ]);
   });

@@ -2,7 +2,9 @@
  * The sweep every worker runs: orphans back to the queue, suspended actors whose approval was
  * decided back to the queue, and actors whose token ran out moved to a recoverable state.
  * Each move is one guarded UPDATE over rows locked with SKIP LOCKED (so sweeps of several
- * workers never collide) and its audit rows, in one transaction.
+ * workers never collide) and its audit rows, in one transaction. The session lock is only
+ * tried, never waited for while a row is held: kill and renew take the two the other way
+ * round, and a busy session is simply left for the next sweep.
  */
 import { appendAuditEvents } from '../audit/index.js';
 import type { Clock } from '../clock.js';
@@ -38,6 +40,7 @@ async function recoverOrphans(db: Db, clock: Clock, limit: number): Promise<stri
       `WITH picked AS MATERIALIZED (
          SELECT id, worker, lease_expires_at FROM actors
           WHERE state = 'running' AND program IS NOT NULL AND lease_expires_at < now()
+            AND pg_try_advisory_xact_lock(hashtextextended(session_id, 0))
           ORDER BY lease_expires_at LIMIT $1
           FOR UPDATE SKIP LOCKED)
        UPDATE actors a
@@ -96,6 +99,7 @@ async function resumeDecided(db: Db, clock: Clock, limit: number): Promise<strin
           WHERE a.state = 'waiting_approval' AND a.program IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM approvals ap WHERE ap.actor_id = a.id AND ap.status = 'pending'
                              AND (ap.expires_at IS NULL OR ap.expires_at > now()))
+            AND pg_try_advisory_xact_lock(hashtextextended(a.session_id, 0))
           LIMIT $1
           FOR UPDATE SKIP LOCKED)
        UPDATE actors a SET state = 'runnable', updated_at = now()
@@ -127,6 +131,7 @@ async function expireTokens(db: Db, clock: Clock, limit: number, refreshable: re
          SELECT id, state FROM actors
           WHERE state IN ('runnable', 'waiting_approval') AND program IS NOT NULL AND token_expires_at <= now()
             AND NOT (class = ANY($2::text[]))
+            AND pg_try_advisory_xact_lock(hashtextextended(session_id, 0))
           LIMIT $1
           FOR UPDATE SKIP LOCKED)
        UPDATE actors a SET state = 'token_expired', updated_at = now()

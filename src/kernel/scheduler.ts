@@ -42,9 +42,10 @@ export async function startScheduler(
     { length: count },
     (_, index) => new Worker(deps, syscall, programs, { ...options, id: options.id && count > 1 ? `${options.id}-${index + 1}` : options.id }),
   );
-  await Promise.all(workers.map((worker) => worker.start()));
+  // Cron first: a schedule it cannot arm fails here, before any worker holds an actor.
   const cron = new CronTriggers(syscall, deps, workflows, options.log);
   const schedules = options.cron === false ? [] : cron.start();
+  await Promise.all(workers.map((worker) => worker.start()));
   return {
     workers,
     schedules,

@@ -21,6 +21,8 @@ export interface WorkerOptions {
   pollMs: number;
   /** One line per notable event (claims, recoveries, lost leases, store trouble). */
   log?: (line: string) => void;
+  /** Claim only these actors (e.g. `aosiq run` running its own run, leaving others queued). */
+  only?: readonly string[];
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -31,7 +33,8 @@ export function isTransientStoreError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   const message = (error as Error)?.message ?? '';
   return (
-    (typeof code === 'string' && (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) ||
+    // 08: connection, 57P: shutdown, 40P01/40001: deadlock/serialization (retry the whole thing).
+    (typeof code === 'string' && (/^(08|57P)/.test(code) || ['40P01', '40001', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code))) ||
     /Connection terminated|connection is closed|Client has encountered a connection error/i.test(message)
   );
 }
@@ -98,7 +101,13 @@ export class Worker {
           for (const id of swept.expired) this.log(`${id}: token expired; renew with \`aosiq actors renew ${id}\``);
         }
         free = this.options.concurrency - this.running.size;
-        const leases = await claimActors(this.deps.db, this.deps.clock, { worker: this.id, leaseMs: this.options.leaseMs, limit: free, refreshable: this.refreshable });
+        const leases = await claimActors(this.deps.db, this.deps.clock, {
+          worker: this.id,
+          leaseMs: this.options.leaseMs,
+          limit: free,
+          refreshable: this.refreshable,
+          ...(this.options.only ? { only: this.options.only } : {}),
+        });
         claimed = leases.length;
         for (const lease of leases) {
           const task = this.runActor(lease).finally(() => tasks.delete(task));
@@ -149,6 +158,11 @@ export class Worker {
     }, Math.max(100, Math.floor(this.options.leaseMs / 3)));
     try {
       faultPoint('claimed');
+      // Claimed while stopping: hand it straight back.
+      if (this.stopped) {
+        await releaseLease(this.deps.db, this.deps.clock, lease, { to: 'runnable', reason: `worker ${this.id} stopped` });
+        return;
+      }
       const runner = this.programs[(lease.program as { kind?: string })?.kind ?? ''];
       if (!runner) throw new AosError('INTERNAL', `no program runner for ${JSON.stringify(lease.program)}`);
       const refreshed = await this.refreshOnDispatch(lease);
@@ -202,7 +216,7 @@ export class Worker {
       if (left > 0) return { lease };
       return { to: 'token_expired', reason: `its token expired and it is past its class's max_lifetime_seconds (${cls.tokenRefresh.maxLifetimeSeconds}); renew it with \`aosiq actors renew ${lease.actorId}\`` };
     }
-    const renewal = await this.syscall.renew(lease.actorId, `worker:${this.id}`, 'refreshed on dispatch (token_refresh)', new Date(until));
+    const renewal = await this.syscall.renew(lease.actorId, `worker:${this.id}`, 'refreshed on dispatch (token_refresh)', { notAfter: new Date(until), epoch: lease.epoch });
     return { lease: { ...lease, tokenJti: renewal.jti, mintClaims: renewal.claims }, token: renewal.token };
   }
 
@@ -217,7 +231,9 @@ export class Worker {
       return;
     }
     let outcome: LeaseOutcome = { to: 'failed', reason: (error as Error)?.message ?? String(error) };
-    if (isAosError(error, 'TOKEN_EXPIRED')) {
+    if (isAosError(error, 'TOKEN_EXPIRED') && this.refreshable.includes(lease.className)) {
+      outcome = { to: 'runnable', reason: 'its token expired while running; its class refreshes tokens at dispatch' };
+    } else if (isAosError(error, 'TOKEN_EXPIRED')) {
       outcome = { to: 'token_expired', reason: `its capability token expired while running; renew it with \`aosiq actors renew ${lease.actorId}\`` };
     } else if (isAosError(error, 'ACTOR_NOT_ALIVE')) {
       // Renewed (a new jti) while running: requeue, and the next claim mints the new token.

@@ -54,7 +54,7 @@ export async function openPostgres(
   // Our transactions never wait on anything but the database, so a session idle inside one is a
   // client that froze or died: the server ends it and frees its locks (claims, session locks)
   // for the workers that recover its actors.
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, idle_in_transaction_session_timeout: idleTransactionTimeoutMs });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types, keepAlive: true, idle_in_transaction_session_timeout: idleTransactionTimeoutMs });
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {});
   try {

@@ -57,8 +57,8 @@ export class Syscall {
   }
 
   /** Re-mints an actor's token (new jti, fresh TTL); a token_expired actor is requeued. */
-  renew(actorId: string, principal: string, reason: string, notAfter?: Date): Promise<Renewal> {
-    return renew(this.deps, { actorId, principal, reason, ...(notAfter ? { notAfter } : {}) });
+  renew(actorId: string, principal: string, reason: string, options: { notAfter?: Date; epoch?: number } = {}): Promise<Renewal> {
+    return renew(this.deps, { actorId, principal, reason, ...options });
   }
 
   kill(actorId: string, principal: string, reason: string): Promise<string[]> {

@@ -88,11 +88,13 @@ async function runStep(
       await context.callTool(checkpoint, step.tool, args, next, AbortSignal.timeout(step.timeout_ms));
       return 'ok';
     } catch (error) {
-      if (!isAosError(error) || PASSED_UP.has(error.code) || context.signal.aborted) throw error;
-      if (error.code === 'APPROVAL_REQUIRED') {
+      // First: filing the approval moved the actor out of running, which may already have
+      // cost this worker its heartbeat (and aborted the signal).
+      if (isAosError(error, 'APPROVAL_REQUIRED')) {
         const approvalId = String(error.details.approvalId);
         return { to: 'waiting_approval', approvalId, reason: `step ${step.id}: ${step.tool} waits for approval ${approvalId}` };
       }
+      if (!isAosError(error) || PASSED_UP.has(error.code) || context.signal.aborted) throw error;
       if (!RETRYABLE.has(error.code) || attempt >= step.retries) return { code: error.code, message: error.message };
       await sleep(step.backoff_ms * 2 ** attempt, undefined, { signal: context.signal });
     }

@@ -45,6 +45,11 @@ agents:
     backend: local
     model: test-model
     max_steps: 2
+  narrow:
+    class: investigator
+    backend: local
+    model: test-model
+    tools: [effects.record]
 `;
 
 for (const kind of storeKinds()) {
@@ -152,6 +157,38 @@ for (const kind of storeKinds()) {
       expect((await events(run.actorId)).at(-1)!.payload.reason).toContain('without citing its evidence (E1)');
     });
 
+    it('counts only evidence that existed when the proposal was written, not a read asked for beside it', async () => {
+      server.script({
+        text: 'Per E1, deleting.',
+        toolCalls: [
+          { name: 'effects__record', arguments: { label: 'read' } },
+          { name: 'effects__destroy', arguments: { target: 'db' } },
+        ],
+      });
+      const run = await start('careful', 'Tidy up.');
+      const end = await until(run.actorId, ['abandoned_ungrounded', 'waiting_approval', 'completed', 'failed']);
+      expect(end.state).toBe('abandoned_ungrounded');
+      expect((await events(run.actorId)).some((event) => event.type === 'HUMAN_APPROVAL_REQUESTED')).toBe(false);
+    });
+
+    it('refuses a tool the agent was not offered, whatever its grants, and tells the model', async () => {
+      server.script(
+        { toolCalls: [{ name: 'effects__destroy', arguments: { target: 'db' } }, { name: 'effects.destroy', arguments: { target: 'db' } }] },
+        { text: 'I cannot do that here.' },
+      );
+      const before = server.requests.length;
+      const run = await start('narrow', 'Delete the db.');
+      const end = await until(run.actorId, ['completed', 'failed', 'waiting_approval', 'abandoned_ungrounded']);
+      expect(end.state).toBe('completed');
+      expect(server.requests[before]!.body.tools.map((tool: { function: { name: string } }) => tool.function.name)).toEqual(['effects__record']);
+      const answers = server.requests[before + 1]!.body.messages.filter((message: { role: string }) => message.role === 'tool');
+      expect(answers.map((message: { content: string; tool_call_id: string }) => [message.tool_call_id, message.content.includes('error UNKNOWN_TOOL')])).toEqual([
+        ['t1_1', true],
+        ['t1_2', true],
+      ]);
+      expect((await events(run.actorId)).some((event) => event.type === 'HUMAN_APPROVAL_REQUESTED' || event.type === 'TOOL_CALL_STARTED')).toBe(false);
+    });
+
     it('ends a run that keeps calling tools at its step limit, and tells the model about refused calls', async () => {
       server.script(
         { toolCalls: [{ name: 'effects__flaky', arguments: { fails: 1 } }] },
@@ -170,7 +207,7 @@ for (const kind of storeKinds()) {
 
     it('refuses a task that is empty or too long, before spawning', async () => {
       await expect(start('careful', '   ')).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('task') });
-      await expect(start('nobody', 'x')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('agents: careful, looper') });
+      await expect(start('nobody', 'x')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('agents: careful, looper, narrow') });
     });
   });
 }

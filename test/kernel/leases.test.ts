@@ -197,6 +197,29 @@ for (const kind of storeKinds()) {
       expect(end.payload.reason).toContain('max_lifetime_seconds (1)');
     });
 
+    it('suspends a run whose identical approval is still pending (renewed while it waited) instead of leaving it running', async () => {
+      const run = await runtime.syscall.spawn({ className: 'brief', grants: [{ tool: 'effects.*' }], program: { kind: 'workflow', workflow: 'none', inputs: {}, trigger: 'api' } });
+      const attempt = async () => {
+        const [lease] = await claimActors(db, clock(), { worker: 'w', leaseMs: 5000, limit: 1, only: [run.actorId] });
+        const { token } = await runtime.deps.tokens.mint(lease!.mintClaims as never);
+        const context = programContext(runtime.deps, runtime.syscall, { lease: lease!, token, signal: new AbortController().signal, resumeFrom: null });
+        const error = await context.callTool(1, 'effects.destroy', { target: 'x' }, () => ({})).catch((caught: unknown) => caught);
+        expect(error).toMatchObject({ code: 'APPROVAL_REQUIRED' });
+        await releaseLease(db, clock(), lease!, { to: 'waiting_approval', approvalId: String((error as { details: { approvalId: string } }).details.approvalId), reason: 'waits' });
+        return (error as { details: { created: boolean } }).details.created;
+      };
+      expect(await attempt()).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect((await sweep(db, clock(), { limit: 10 })).expired).toContain(run.actorId);
+      await runtime.syscall.renew(run.actorId, 'alice', 'still waiting');
+      // The same call again: the request already pending is returned, and the actor must not stay running.
+      expect(await attempt()).toBe(false);
+      const actor = (await db.query<{ state: string; worker: string | null }>('SELECT state, worker FROM actors WHERE id = $1', [run.actorId])).rows[0]!;
+      expect(actor).toEqual({ state: 'waiting_approval', worker: null });
+      const last = (await db.query<{ payload: any }>("SELECT payload FROM audit_events WHERE actor_id = $1 AND type = 'STATE_TRANSITION' ORDER BY chain_seq DESC LIMIT 1", [run.actorId])).rows[0]!;
+      expect(last.payload).toMatchObject({ from: 'running', to: 'waiting_approval', reason: 'waits' });
+    });
+
     it('kills every live actor of a class, or of a session, with their descendants', async () => {
       const a = await runtime.syscall.spawn({ className: 'nightly', grants: [{ tool: 'effects.*' }] });
       const child = await runtime.syscall.spawnChild(a.token, 'nightly', [{ tool: 'effects.record' }]);

@@ -38,25 +38,31 @@ async function reachable(runtime: Runtime, backend: string): Promise<boolean> {
  */
 export async function demonstratePrograms(runtime: Runtime, io: Io, cli: string): Promise<void> {
   const { workflows, agents } = runtime.config;
-  const scheduler = await runtime.startScheduler({ cron: false, workers: 1 });
+  const principal = runtime.deps.operator.name;
+  if (workflows['workspace-inventory']) {
+    const run = await startWorkflow(runtime.syscall, runtime.deps, workflows, { workflow: 'workspace-inventory', trigger: 'manual', principal });
+    const end = await runHere(runtime, run.actorId, 30_000);
+    io.out(`workflow workspace-inventory ran as ${run.actorId}: ${end.state} (every step through the syscall; ${cli} run workspace-inventory to run it again)`);
+  }
+  const triage = agents.triage;
+  if (!triage) return;
+  if (!(await reachable(runtime, triage.backend))) {
+    const where = runtime.config.llm.backends[triage.backend]?.base_url;
+    io.out(`agent triage: no model server answers at ${where}; to run it, start one (e.g. \`ollama serve\` and \`ollama pull ${triage.model}\`), then:`);
+    io.out(`  ${cli} run triage --task "${AGENT_TASK}"`);
+    return;
+  }
+  const run = await startAgent(runtime.syscall, runtime.deps, agents, { agent: 'triage', task: AGENT_TASK, principal });
+  const end = await runHere(runtime, run.actorId, 120_000);
+  const answer = (end.result as { answer?: string } | null)?.answer;
+  io.out(`agent triage ran as ${run.actorId}: ${end.state}${answer ? `: ${answer}` : ''}`);
+}
+
+/** Runs one queued actor with a worker of this process until it settles (or the time is up). */
+async function runHere(runtime: Runtime, actorId: string, timeoutMs: number) {
+  const scheduler = await runtime.startScheduler({ cron: false, workers: 1, only: [actorId] });
   try {
-    if (workflows['workspace-inventory']) {
-      const run = await startWorkflow(runtime.syscall, runtime.deps, workflows, { workflow: 'workspace-inventory', trigger: 'manual', principal: runtime.deps.operator.name });
-      const end = await settled(runtime, run.actorId, 30_000);
-      io.out(`workflow workspace-inventory ran as ${run.actorId}: ${end.state} (every step through the syscall; ${cli} run workspace-inventory to run it again)`);
-    }
-    const triage = agents.triage;
-    if (!triage) return;
-    if (!(await reachable(runtime, triage.backend))) {
-      const where = runtime.config.llm.backends[triage.backend]?.base_url;
-      io.out(`agent triage: no model server answers at ${where}; to run it, start one (e.g. \`ollama serve\` and \`ollama pull ${triage.model}\`), then:`);
-      io.out(`  ${cli} run triage --task "${AGENT_TASK}"`);
-      return;
-    }
-    const run = await startAgent(runtime.syscall, runtime.deps, agents, { agent: 'triage', task: AGENT_TASK, principal: runtime.deps.operator.name });
-    const end = await settled(runtime, run.actorId, 120_000);
-    const answer = (end.result as { answer?: string } | null)?.answer;
-    io.out(`agent triage ran as ${run.actorId}: ${end.state}${answer ? `: ${answer}` : ''}`);
+    return await settled(runtime, actorId, timeoutMs);
   } finally {
     await scheduler.stop();
   }

@@ -116,7 +116,7 @@ export function registerWorkflows(program: Command, io: Io, run: Run): void {
             return;
           }
           if (!global.json) io.err(`running ${workflow} as ${started.actorId} (session ${started.sessionId})`);
-          const scheduler = await runtime.startScheduler({ cron: false, workers: 1 });
+          const scheduler = await runtime.startScheduler({ cron: false, workers: 1, only: [started.actorId] });
           let actor: { state: string; result: JsonValue; reason: string };
           try {
             actor = await follow(runtime, started.actorId, io, Boolean(global.json));
