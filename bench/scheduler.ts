@@ -95,6 +95,37 @@ async function endToEnd(db: Db, deps: SyscallDeps, syscall: Syscall, count: numb
   return count / seconds;
 }
 
+/**
+ * Recovery: a "dead" worker claims actors with a short lease and never heartbeats; a live
+ * worker's sweep requeues them and runs them. Prints how long after each lease ran out its
+ * actor was requeued (the sweep's share of "lease + sweep").
+ */
+async function recovery(db: Db, deps: SyscallDeps, syscall: Syscall, count: number, leaseMs: number, sweepMs: number): Promise<void> {
+  await enqueue(syscall, count);
+  // Claimed in ten batches 137 ms apart, so leases run out at moments unrelated to the sweep's rhythm.
+  const dead = [];
+  for (let batch = 0; batch < 10; batch++) {
+    dead.push(...(await claimActors(db, systemClock, { worker: 'dead', leaseMs, limit: count / 10 })));
+    await new Promise((resolve) => setTimeout(resolve, 137));
+  }
+  const live = new Worker(deps, syscall, { noop: async () => ({ to: 'completed', result: null }) }, { concurrency: 16, leaseMs: 30_000, sweepMs, pollMs: 50 });
+  await live.start();
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM actors WHERE state IN ('runnable', 'running')");
+    if (rows[0]!.n === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await live.stop();
+  const { rows } = await db.query<{ delay: number }>(
+    `SELECT extract(epoch FROM (at::timestamptz - (payload->>'lease_expired_at')::timestamptz)) * 1000 AS delay
+       FROM audit_events WHERE type = 'STATE_TRANSITION' AND payload ? 'lease_expired_at' AND actor_id = ANY($1)`,
+    [dead.map((lease) => lease.actorId)],
+  );
+  const delays = rows.map((row) => Number(row.delay)).sort((a, b) => a - b);
+  const at = (p: number) => delays[Math.min(delays.length - 1, Math.floor((p / 100) * delays.length))]!;
+  console.log(`recovery of ${delays.length} orphans (lease ${leaseMs} ms, sweep ${sweepMs} ms): requeued after their lease ran out, p50 ${at(50).toFixed(0)} ms, p99 ${at(99).toFixed(0)} ms, max ${delays.at(-1)!.toFixed(0)} ms`);
+}
+
 async function run(label: string, db: Db, claimers: number[], perClaimer: Record<number, number>): Promise<void> {
   await migrate(db);
   await db.exec(QUEUE_TABLE);
@@ -117,6 +148,7 @@ async function run(label: string, db: Db, claimers: number[], perClaimer: Record
     const whole = await endToEnd(db, deps, syscall, total, Math.max(4, concurrency));
     console.log(`whole worker (no-op program, concurrency ${Math.max(4, concurrency)}): ${whole.toFixed(0)} actors/s, ratio to baseline ${(whole / base.throughput).toFixed(2)}`);
   }
+  await recovery(db, deps, syscall, 100, 1000, 500);
 }
 
 async function main(): Promise<void> {

@@ -57,20 +57,21 @@ export async function claimActors(
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<ClaimedRow>(
       `WITH picked AS MATERIALIZED (
-         SELECT id FROM actors
+         SELECT id, session_id FROM actors
           WHERE state = 'runnable' AND program IS NOT NULL AND (token_expires_at > now() OR class = ANY($4::text[]))
             AND (not_before IS NULL OR not_before <= now())
             AND (cardinality($5::text[]) = 0 OR id = ANY($5::text[]))
-            -- Never wait for a session lock while holding a row lock (kill and renew take them
-            -- the other way round): a busy session is skipped like a locked row.
-            AND pg_try_advisory_xact_lock(hashtextextended(session_id, 0))
           ORDER BY created_at, id LIMIT $2
-          FOR UPDATE SKIP LOCKED)
+          FOR UPDATE SKIP LOCKED),
+       -- Never wait for a session lock while holding a row lock (kill and renew take them the
+       -- other way round): a busy session is skipped like a locked row. Tried on the picked
+       -- rows only (a separate materialized step), never on every row a plan might scan.
+       locked AS MATERIALIZED (SELECT id FROM picked WHERE pg_try_advisory_xact_lock(hashtextextended(session_id, 0)))
        UPDATE actors a
           SET state = 'running', worker = $1, lease_epoch = a.lease_epoch + 1, not_before = NULL,
               lease_expires_at = now() + $3::integer * interval '1 millisecond', last_heartbeat = now(), updated_at = now()
-         FROM picked
-        WHERE a.id = picked.id AND a.state = 'runnable'
+         FROM locked
+        WHERE a.id = locked.id AND a.state = 'runnable'
        RETURNING a.id, a.session_id, a.class, a.lease_epoch::text, a.program, a.mint_claims, a.token_jti, a.grants`,
       [request.worker, request.limit, request.leaseMs, request.refreshable ?? [], request.only ?? []],
     );

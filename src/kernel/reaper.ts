@@ -37,12 +37,12 @@ export async function sweep(db: Db, clock: Clock, options: { limit: number; refr
 async function recoverOrphans(db: Db, clock: Clock, limit: number): Promise<string[]> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string; session_id: string; worker: string | null; lease_epoch: string; expired_at: Date }>(
-      `WITH picked AS MATERIALIZED (
-         SELECT id, worker, lease_expires_at FROM actors
+      `WITH candidates AS MATERIALIZED (
+         SELECT id, session_id, worker, lease_expires_at FROM actors
           WHERE state = 'running' AND program IS NOT NULL AND lease_expires_at < now()
-            AND pg_try_advisory_xact_lock(hashtextextended(session_id, 0))
           ORDER BY lease_expires_at LIMIT $1
-          FOR UPDATE SKIP LOCKED)
+          FOR UPDATE SKIP LOCKED),
+       picked AS MATERIALIZED (SELECT * FROM candidates WHERE pg_try_advisory_xact_lock(hashtextextended(session_id, 0)))
        UPDATE actors a
           SET state = 'runnable', lease_epoch = a.lease_epoch + 1, worker = NULL, lease_expires_at = NULL, updated_at = now()
          FROM picked
@@ -94,14 +94,14 @@ async function resumeDecided(db: Db, clock: Clock, limit: number): Promise<strin
     // Deciding an approval requeues its actor at once (approvals/decide.ts); this catches the
     // ones that ran out with nobody deciding. The retried call then learns APPROVAL_EXPIRED.
     const { rows } = await tx.query<{ id: string; session_id: string }>(
-      `WITH picked AS MATERIALIZED (
-         SELECT a.id FROM actors a
+      `WITH candidates AS MATERIALIZED (
+         SELECT a.id, a.session_id FROM actors a
           WHERE a.state = 'waiting_approval' AND a.program IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM approvals ap WHERE ap.actor_id = a.id AND ap.status = 'pending'
                              AND (ap.expires_at IS NULL OR ap.expires_at > now()))
-            AND pg_try_advisory_xact_lock(hashtextextended(a.session_id, 0))
           LIMIT $1
-          FOR UPDATE SKIP LOCKED)
+          FOR UPDATE SKIP LOCKED),
+       picked AS MATERIALIZED (SELECT id FROM candidates WHERE pg_try_advisory_xact_lock(hashtextextended(session_id, 0)))
        UPDATE actors a SET state = 'runnable', updated_at = now()
          FROM picked
         WHERE a.id = picked.id AND a.state = 'waiting_approval'
@@ -127,13 +127,13 @@ async function resumeDecided(db: Db, clock: Clock, limit: number): Promise<strin
 async function expireTokens(db: Db, clock: Clock, limit: number, refreshable: readonly string[]): Promise<string[]> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ id: string; session_id: string; from_state: string; token_expires_at: Date }>(
-      `WITH picked AS MATERIALIZED (
-         SELECT id, state FROM actors
+      `WITH candidates AS MATERIALIZED (
+         SELECT id, session_id, state FROM actors
           WHERE state IN ('runnable', 'waiting_approval') AND program IS NOT NULL AND token_expires_at <= now()
             AND NOT (class = ANY($2::text[]))
-            AND pg_try_advisory_xact_lock(hashtextextended(session_id, 0))
           LIMIT $1
-          FOR UPDATE SKIP LOCKED)
+          FOR UPDATE SKIP LOCKED),
+       picked AS MATERIALIZED (SELECT id, state FROM candidates WHERE pg_try_advisory_xact_lock(hashtextextended(session_id, 0)))
        UPDATE actors a SET state = 'token_expired', updated_at = now()
          FROM picked
         WHERE a.id = picked.id AND a.state = picked.state

@@ -38,7 +38,7 @@ describe.concurrent('aosiq run and the scheduler commands', () => {
     // The detached run waits for a worker; `aosiq workflows` shows what is configured.
     const listed = await runCli(twin, ['workflows']);
     expect(listed.stdout).toContain('workspace-inventory  class janitor  cron "0 * * * *"  steps: top: fs.list, tmp: fs.list');
-  });
+  }, 120_000);
 
   it('reports the agent as unreachable with the backend it tried, and fails the run with the reason', async ({ expect }) => {
     const dir = makeConfiguredDir();
@@ -51,7 +51,7 @@ describe.concurrent('aosiq run and the scheduler commands', () => {
     const log = await runCli(dir, ['--json', 'audit', 'log', '--type', 'STATE_TRANSITION']);
     const reasons = parseJson<{ payload: { to: string; reason: string } }[]>(log).filter((event) => event.payload.to === 'failed');
     expect(reasons[0]!.payload.reason).toContain('LLM_BACKEND_FAILED');
-  });
+  }, 120_000);
 
   it('renews an actor\'s token and kills a whole class', async ({ expect }) => {
     const dir = makeConfiguredDir();
@@ -74,5 +74,5 @@ describe.concurrent('aosiq run and the scheduler commands', () => {
     expect(killed.stdout).toBe(`killed ${spawned.actorId}\n`);
     const again = await runCli(dir, ['actors', 'kill', '--class', 'reviewer', '--reason', 'incident']);
     expect(again.stderr).toContain('no live actor matched');
-  });
+  }, 180_000);
 });
