@@ -110,6 +110,8 @@ for (const kind of storeKinds()) {
       const before = server.requests.length;
       const run = await start('careful', 'The disk is filling up. Investigate and fix it.');
       expect((await until(run.actorId, ['waiting_approval', 'failed', 'completed', 'abandoned_ungrounded'])).state).toBe('waiting_approval');
+      // The worker lets go of it: suspended, it holds no worker.
+      for (let i = 0; i < 100 && scheduler.workers[0]!.active > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(scheduler.workers[0]!.active).toBe(0);
       expect(server.requests.length - before).toBe(2);
 

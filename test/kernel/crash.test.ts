@@ -56,6 +56,9 @@ describe.skipIf(!enabled)('crash recovery with worker processes on PostgreSQL', 
   let dir: string;
   let runtime: Runtime;
   const workers = new Map<string, ChildProcess>();
+  /** When each worker process was ready and when it exited: which moments had a live worker. */
+  const lives: { readyAt: number | null; exitedAt: number | null }[] = [];
+  const anyWorkerAlive = (at: number) => lives.some((life) => life.readyAt !== null && life.readyAt <= at && (life.exitedAt === null || life.exitedAt > at));
   const logs: string[] = [];
 
   beforeAll(async () => {
@@ -82,7 +85,14 @@ describe.skipIf(!enabled)('crash recovery with worker processes on PostgreSQL', 
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
-    child.stderr.on('data', (chunk: Buffer) => logs.push(`[${name}] ${chunk.toString().trimEnd()}`));
+    const life: { readyAt: number | null; exitedAt: number | null } = { readyAt: null, exitedAt: null };
+    lives.push(life);
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (life.readyAt === null && text.includes(' running on ')) life.readyAt = Date.now();
+      logs.push(`[${name}] ${text.trimEnd()}`);
+    });
+    child.once('exit', () => (life.exitedAt = Date.now()));
     workers.set(name, child);
     return child;
   }
@@ -169,13 +179,17 @@ describe.skipIf(!enabled)('crash recovery with worker processes on PostgreSQL', 
       [ids],
     );
     expect(recoveries.length).toBeGreaterThan(0);
-    const delays = recoveries.map((row) => new Date(row.at).getTime() - new Date(row.payload.lease_expired_at).getTime()).sort((a, b) => a - b);
-    // Most within one sweep (plus the slack of a loaded two-core CI machine). The slowest may
-    // have had no live worker when its lease ran out (all three just killed): it waits for a
-    // restarted one.
-    // bench/scheduler measures the figure on a quiet machine (docs/performance.md).
-    expect(delays[Math.floor(delays.length * 0.9)]!, JSON.stringify(delays)).toBeLessThan(SWEEP_MS + 2000);
-    expect(delays.at(-1)!, JSON.stringify(delays)).toBeLessThan(LEASE_MS + SWEEP_MS + 5000);
+    const timed = recoveries.map((row) => {
+      const expired = new Date(row.payload.lease_expired_at).getTime();
+      return { delay: new Date(row.at).getTime() - expired, covered: anyWorkerAlive(expired) };
+    });
+    // Where a worker was alive when the lease ran out, it requeued the orphan within one sweep
+    // (plus slack for a loaded two-core CI machine; bench/scheduler measures it on a quiet one).
+    // Where all three had just been killed, the orphan waited for a restarted worker.
+    const covered = timed.filter((entry) => entry.covered).map((entry) => entry.delay);
+    expect(covered.length).toBeGreaterThan(0);
+    expect(Math.max(...covered), JSON.stringify(timed)).toBeLessThan(SWEEP_MS + 2000);
+    expect(Math.max(...timed.map((entry) => entry.delay)), JSON.stringify(timed)).toBeLessThan(LEASE_MS + SWEEP_MS + 8000);
   }, 200_000);
 
   it('fences a worker paused past its lease: after SIGCONT it commits nothing for the actors it held', async () => {

@@ -26,7 +26,8 @@ actor_classes:
   brief:
     kind: job
     capabilities: [{ tool: effects.* }]
-    token_ttl_seconds: 1
+    # Tokens carry whole seconds: a 2 s TTL expires 1 to 2 s after minting.
+    token_ttl_seconds: 2
   refreshing:
     kind: job
     capabilities: [{ tool: effects.* }]
@@ -209,7 +210,7 @@ for (const kind of storeKinds()) {
         return (error as { details: { created: boolean } }).details.created;
       };
       expect(await attempt()).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await new Promise((resolve) => setTimeout(resolve, 2100));
       expect((await sweep(db, clock(), { limit: 10 })).expired).toContain(run.actorId);
       await runtime.syscall.renew(run.actorId, 'alice', 'still waiting');
       // The same call again: the request already pending is returned, and the actor must not stay running.

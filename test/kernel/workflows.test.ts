@@ -178,6 +178,7 @@ for (const kind of storeKinds()) {
         const run = await start('guarded');
         const waiting = await until(run.actorId, ['waiting_approval', 'failed', 'completed']);
         expect(waiting.state).toBe('waiting_approval');
+        for (let i = 0; i < 100 && scheduler.workers[0]!.active > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
         expect(scheduler.workers[0]!.active).toBe(0);
         expect(effects(run.actorId).map((effect) => effect.kind)).toEqual(['record']);
         const approval = (await events(run.actorId)).find((event) => event.type === 'HUMAN_APPROVAL_REQUESTED')!;
