@@ -158,14 +158,12 @@ describe.skipIf(!enabled)('crash recovery with worker processes on PostgreSQL', 
     }
     let kills = 0;
     let lastKill = Date.now();
-    const killedAt: number[] = [];
     await waitAllCompleted(ids, 150_000, async () => {
       // Restart whatever died (killed by us or by a fault point); kill one at random now and then.
       for (const [name, child] of workers) if (child.exitCode !== null || child.signalCode !== null) startWorker(name, { faults: 'after-effect=0.004,claimed=0.004' });
       if (kills < 8 && Date.now() - lastKill > 1200) {
         const names = [...workers.keys()];
         workers.get(names[Math.floor(Math.random() * names.length)]!)!.kill('SIGKILL');
-        killedAt.push(Date.now());
         kills++;
         lastKill = Date.now();
       }
