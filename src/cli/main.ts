@@ -5,6 +5,7 @@ import { registerAudit } from './commands/audit.js';
 import { registerCosts } from './commands/costs.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTools } from './commands/tools.js';
@@ -54,6 +55,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerAudit(program, io, run);
   registerCosts(program, io, run);
   registerKeys(program, io, run);
+  registerMcp(program, io, run);
   registerServe(program, io, run);
   registerTools(program, io, run);
   registerWorkflows(program, io, run);
