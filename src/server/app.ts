@@ -17,6 +17,7 @@ import { registerCostRoutes } from './routes/costs.js';
 import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
+import { registerMcpRoutes } from './routes/mcp.js';
 import './types.js';
 
 export interface AppOptions {
@@ -163,6 +164,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   registerCostRoutes(app, runtime);
   registerGatewayRoutes(app, runtime);
   registerWorkflowRoutes(app, runtime);
+  registerMcpRoutes(app, runtime);
   return app;
 }
 
