@@ -60,6 +60,7 @@ export function actorClasses(config: Config): Map<string, ActorClass> {
         capabilities: cls.capabilities,
         tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
         tokenRefresh: cls.token_refresh ? { maxLifetimeSeconds: cls.token_refresh.max_lifetime_seconds } : undefined,
+        requireGrounding: cls.require_grounding,
         computePerMs: perHourToPicoPerMs(cls.compute_usd_per_hour),
         models: {
           allowedBackends: cls.allowed_backends,
@@ -169,7 +170,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           agent: agentRunner({
             agents: config.agents,
             tools: tools.list(),
-            classes: new Map(Object.entries(config.actor_classes).map(([name, cls]) => [name, { capabilities: cls.capabilities, requireGrounding: cls.require_grounding }])),
+            classes: deps.classes,
           }),
         },
       ),

@@ -14,6 +14,7 @@ import type { LeaseOutcome } from '../kernel/lease.js';
 import type { ProgramContext, ProgramRunner } from '../kernel/program.js';
 import type { JsonValue } from '../security/canonical/index.js';
 import { wrapUntrusted } from '../security/untrusted/wrap.js';
+import type { ActorClass } from '../syscall/index.js';
 import type { ToolDescriptor } from '../tools/index.js';
 import { type OfferedTools, offeredTools } from './tools.js';
 
@@ -52,7 +53,7 @@ export interface AgentRunnerOptions {
   agents: Readonly<Record<string, AgentConfig>>;
   tools: readonly ToolDescriptor[];
   /** Grants and grounding rule per class name. */
-  classes: ReadonlyMap<string, { capabilities: { tool: string }[]; requireGrounding: boolean }>;
+  classes: ReadonlyMap<string, Pick<ActorClass, 'requireGrounding'>>;
 }
 
 /**
@@ -68,6 +69,7 @@ export function agentRunner(options: AgentRunnerOptions): ProgramRunner {
     const cls = options.classes.get(context.lease.className);
     if (!agent || !cls) return { to: 'failed', reason: `agent "${program.agent}" or its class is no longer in aosiq.yaml` };
     const offered = offeredTools(agent, context.lease.grants, options.tools);
+    const requireGrounding = cls.requireGrounding === true;
     let state = (context.resumeFrom?.state as unknown as AgentState | undefined) ?? {
       messages: [{ role: 'user', content: program.task }],
       checkpoint: 0,
@@ -85,7 +87,7 @@ export function agentRunner(options: AgentRunnerOptions): ProgramRunner {
         return { to: 'completed', result: { answer: last.content, turns: state.turns, evidence: state.evidence } };
       }
       if (pending.length > 0) {
-        const outcome = await callTool(context, offered, cls.requireGrounding, state, proposal!, pending[0]!);
+        const outcome = await callTool(context, offered, requireGrounding, state, proposal!, pending[0]!);
         if ('to' in outcome) return outcome;
         state = outcome;
         continue;

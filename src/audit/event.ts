@@ -43,7 +43,7 @@ export interface AuditEventInput {
   /** A compute ledger row written with the event, in the same statement (see 007_ledger.sql). */
   ledger?: ComputeLedgerRow;
   /**
-   * A step checkpoint written with the event, in the same statement (see 009_scheduler.sql).
+   * A step checkpoint written with the event, in the same statement (see 008_scheduler.sql).
    * Needs a guard with the lease epoch; refused (LEASE_LOST) when the step already has one.
    */
   checkpoint?: { step: number; state: JsonValue };

@@ -13,6 +13,8 @@ export interface ActorClass {
   kind: 'agent' | 'job' | 'script';
   capabilities: Grant[];
   tokenTtlSeconds: number;
+  /** Its agents must cite read evidence before proposing an irreversible call. */
+  requireGrounding?: boolean;
   /** Refresh the token when a worker dispatches the actor, up to this long after its spawn. */
   tokenRefresh?: { maxLifetimeSeconds: number } | undefined;
   /** What a millisecond of its tool calls costs, for the compute ledger; 0 when absent. */

@@ -54,6 +54,10 @@ workflows:
         args: { fails: 5 }
         retries: 1
         backoff_ms: 10
+  sleepy:
+    class: nightly
+    steps:
+      - { id: nap, tool: effects.record, args: { label: nap, sleep_ms: 8000 }, timeout_ms: 60000 }
   guarded:
     class: nightly
     steps:
@@ -169,7 +173,28 @@ for (const kind of storeKinds()) {
     it('names a bad input or an unknown workflow before anything is spawned', async () => {
       await expect(start('report', {})).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('inputs.label') });
       await expect(start('report', { label: 'x', colour: 'red' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('inputs.colour') });
-      await expect(start('nope')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('workflows: report, hopeless, guarded') });
+      await expect(start('nope')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('workflows: report, hopeless, sleepy, guarded') });
+    });
+
+    it('cuts the in-flight call of a run that is killed, and runs nothing of it afterwards', async () => {
+      const scheduler = await runtime.startScheduler({ cron: false });
+      try {
+        const run = await start('sleepy');
+        for (let i = 0; i < 100 && !(await events(run.actorId)).some((event) => event.type === 'TOOL_CALL_STARTED'); i++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const killedAt = Date.now();
+        await runtime.syscall.kill(run.actorId, 'alice', 'runaway');
+        for (let i = 0; i < 100 && scheduler.workers[0]!.active > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+        // The heartbeat (every lease/3) saw the kill and aborted the tool long before its 8 s nap.
+        expect(scheduler.workers[0]!.active).toBe(0);
+        expect(Date.now() - killedAt).toBeLessThan(5000);
+        expect((await events(run.actorId)).map((event) => event.type)).toContain('TOOL_CALL_FAILED');
+        expect(effects(run.actorId)).toEqual([]);
+        expect((await actorRow(run.actorId)).state).toBe('killed');
+      } finally {
+        await scheduler.stop();
+      }
     });
 
     it('suspends on an irreversible step without holding a worker, and runs it once after approval', async () => {

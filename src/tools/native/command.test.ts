@@ -125,6 +125,8 @@ describe('command tools', () => {
     const result = (await call(toolFor(command(['env'])), {})) as { stdout: string };
     expect(result.stdout).toContain('PATH=');
     expect(result.stdout).not.toContain('do-not-leak');
+    // The one variable of ours: the call's idempotency key, the same on every attempt of a step.
+    expect(result.stdout).toContain('AOSIQ_IDEMPOTENCY_KEY=k\n');
   });
 });
 

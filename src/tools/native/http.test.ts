@@ -7,7 +7,7 @@ import { createHttpTools, isHostAllowed } from './http.js';
 
 let server: Server;
 let base: string;
-const received: { method: string; url: string; body: string; header: string | undefined }[] = [];
+const received: { method: string; url: string; body: string; header: string | undefined; idempotencyKey?: string | undefined }[] = [];
 
 beforeAll(async () => {
   server = createServer((request, response) => void handle(request, response));
@@ -18,6 +18,7 @@ beforeAll(async () => {
       url: request.url!,
       body,
       header: request.headers['x-trace'] as string,
+      idempotencyKey: request.headers['idempotency-key'] as string,
     });
     if (request.url === '/hang') return; // never answers: the tool's timeout must fire
     if (request.url === '/big') {
@@ -66,6 +67,13 @@ describe('http tools', () => {
       false,
       'high',
     ]);
+  });
+
+  it("sends the call's idempotency key as Idempotency-Key, unless the caller sets its own", async () => {
+    await call(get, { url: `${base}/hello` });
+    expect(received.at(-1)).toMatchObject({ idempotencyKey: 'k' });
+    await call(get, { url: `${base}/hello`, headers: { 'idempotency-key': 'mine' } });
+    expect(received.at(-1)).toMatchObject({ idempotencyKey: 'mine' });
   });
 
   it('gets a URL on an allowed host with the shown headers only', async () => {

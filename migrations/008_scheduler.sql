@@ -61,7 +61,8 @@ $$;
 CREATE TRIGGER actors_notify_runnable AFTER INSERT OR UPDATE OF state ON actors
   FOR EACH ROW EXECUTE FUNCTION aos_notify_runnable();
 
--- aos_append_events as in 008_ledger_cpu.sql, plus two optional members of each event:
+-- aos_append_events as in 007_ledger.sql, plus the ledger member's optional "cpu_ms" (a command
+-- tool's CPU time, beside its wall time) and two optional members of each event:
 -- "live_epoch" (refused with lease_lost unless the actor is running under exactly that lease
 -- epoch) and "checkpoint" {step, state} (written with the event; refused with lease_lost when
 -- that step already has one).
