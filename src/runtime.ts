@@ -14,6 +14,8 @@ import { type ActorClass, type ModelBackend, Syscall, type SyscallDeps } from '.
 import { createToolRegistry, type ToolRegistry } from './tools/index.js';
 import { type Scheduler, type SchedulerOptions, startScheduler } from './kernel/scheduler.js';
 import { agentRunner } from './agents/index.js';
+import { McpGateway } from './mcp/gateway/index.js';
+import { recordAuditEvent, SYSTEM_SESSION } from './audit/index.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -21,6 +23,8 @@ export interface RuntimeOptions {
   databaseUrl?: string | undefined;
   clock?: Clock;
   env?: NodeJS.ProcessEnv;
+  /** Where upstream MCP servers' stderr and the gateway's notices go (default: stderr, prefixed). */
+  log?: (line: string) => void;
 }
 
 export interface Runtime {
@@ -41,6 +45,8 @@ export interface Runtime {
   seal(force?: boolean): ReturnType<typeof sealLog>;
   /** Starts workers and cron triggers in this process, with aosiq.yaml's `scheduler:` settings unless overridden. */
   startScheduler(options?: Partial<SchedulerOptions>): Promise<Scheduler>;
+  /** Upstream MCP servers (mcp_servers:) whose pinned tools are in `tools`. */
+  gateway: McpGateway;
   /** Where the data lives and which migrations this start applied, for the start-up summary. */
   store: { location: string; applied: string[] };
   close(): Promise<void>;
@@ -48,6 +54,20 @@ export interface Runtime {
 
 /** Tool calls that run longer than this are aborted. */
 const TOOL_TIMEOUT_MS = 60_000;
+
+const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * The tool registry with the MCP gateway whose pinned upstream tools it holds (no upstream
+ * server is started until a call needs it).
+ *
+ * @example
+ * const { tools, gateway } = await openTools(config, process.env);
+ */
+export async function openTools(config: Config, env: NodeJS.ProcessEnv, log: (line: string) => void = stderrLog): Promise<{ gateway: McpGateway; tools: ToolRegistry }> {
+  const gateway = new McpGateway({ servers: config.mcp_servers, pinsFile: config.mcp_pins_file, env, log: (server, line) => log(`[mcp_servers.${server}] ${line}`) });
+  return { gateway, tools: await createToolRegistry(config, gateway.tools()) };
+}
 
 /** The syscall's view of the configured actor classes. */
 export function actorClasses(config: Config): Map<string, ActorClass> {
@@ -99,7 +119,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const config = loadConfig(options.configPath, env);
-  const tools = await createToolRegistry(config);
+  const log = options.log ?? stderrLog;
+  const { gateway, tools } = await openTools(config, env, log);
   const models = modelBackends(config, env);
   checkPrograms(config, tools);
   fs.mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -132,6 +153,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
   const anchors = newAnchorStatus(anchorSinks);
   const syscall = new Syscall(deps);
+  gateway.onDefinitionChanged = (event) => {
+    recordAuditEvent(opened.db, clock, { sessionId: SYSTEM_SESSION, type: 'MCP_TOOL_DEFINITION_CHANGED', actorId: null, principal: null, payload: { ...event } }).catch((error: Error) =>
+      log(`[mcp_servers.${event.server}] recording MCP_TOOL_DEFINITION_CHANGED failed: ${error.message}`),
+    );
+  };
   return {
     config,
     checkpointKey,
@@ -174,8 +200,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           }),
         },
       ),
+    gateway,
     store: { location: opened.location, applied: opened.applied },
-    close: () => opened.db.close(),
+    close: async () => {
+      await gateway.close();
+      await opened.db.close();
+    },
   };
 }
 

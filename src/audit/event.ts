@@ -26,6 +26,8 @@ export const AUDIT_EVENT_TYPES = [
   'TOKEN_EXPIRED_RECOVERABLE',
   'TOKEN_RENEWED',
   'APP_AGENT_ABANDONED_UNGROUNDED',
+  'MCP_TOOLS_PINNED',
+  'MCP_TOOL_DEFINITION_CHANGED',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

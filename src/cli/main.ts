@@ -6,6 +6,7 @@ import { registerCosts } from './commands/costs.js';
 import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerMcpServers } from './commands/mcp-servers.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTools } from './commands/tools.js';
@@ -56,6 +57,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerCosts(program, io, run);
   registerKeys(program, io, run);
   registerMcp(program, io, run);
+  registerMcpServers(program, io, run);
   registerServe(program, io, run);
   registerTools(program, io, run);
   registerWorkflows(program, io, run);

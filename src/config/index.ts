@@ -8,6 +8,7 @@ export {
   type Config,
   configSchema,
   type HttpConfig,
+  type McpServerConfig,
   type NotificationsConfig,
 } from './schema.js';
 export type { AuthConfig, MtlsConfig, OidcConfig } from './auth.js';

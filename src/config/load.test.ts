@@ -186,4 +186,29 @@ actor_classes:
       'environment variable AOS_TOKEN_TTL_SECONDS="x": expected a positive integer number of seconds',
     ]);
   });
+
+  it('checks mcp_servers: one transport each, no AOSIQ credentials passed on, prefixes of their own', () => {
+    const { file, problems } = problemsOf(`version: 1
+mcp_servers:
+  both: { command: [mcp-server], url: "https://mcp.example.com/mcp" }
+  leaky: { command: [mcp-server], pass_env: [AOS_TOKEN] }
+  fs: { url: "https://mcp.example.com/mcp", cwd: /srv }
+  one: { command: [a] }
+  two: { command: [b], prefix: one }
+`);
+    expect(problems).toEqual([
+      `${file}:3:9: mcp_servers.both: give exactly one of command (a program speaking MCP on stdio) or url (a Streamable HTTP endpoint), got a mapping with command, url`,
+      `${file}:4:46: mcp_servers.leaky.pass_env[0]: AOS_* variables hold AOSIQ credentials and are never passed upstream, got "AOS_TOKEN"`,
+      `${file}:5:7: mcp_servers.fs: prefix "fs" is used by AOSIQ's own tools; set another prefix, got a mapping with url, cwd`,
+      `${file}:5:50: mcp_servers.fs.cwd: cwd applies to a command (stdio) server only, got "/srv"`,
+      `${file}:7:32: mcp_servers.two.prefix: prefix "one" is already used by mcp_servers.one, got "one"`,
+    ]);
+  });
+
+  it('resolves the pins file and a server cwd against the config folder', () => {
+    const file = write('version: 1\nmcp_servers:\n  docs: { command: [mcp-docs], cwd: servers/docs }\n');
+    const config = loadConfig(file, {});
+    expect(config.mcp_pins_file).toBe(join(folder, 'aosiq.mcp-pins.json'));
+    expect(config.mcp_servers.docs).toMatchObject({ cwd: join(folder, 'servers/docs'), blast_radius: 'high', timeout_ms: 60000, tools: {} });
+  });
 });

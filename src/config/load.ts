@@ -95,6 +95,10 @@ function resolvePaths(config: Config, folder: string, ttlSeconds: number | strin
     ...config,
     token: typeof ttlSeconds === 'number' ? { ...config.token, ttl_seconds: ttlSeconds } : config.token,
     tools: { ...config.tools, roots, modules: config.tools.modules.map((path) => resolve(folder, path)) },
+    mcp_servers: Object.fromEntries(
+      Object.entries(config.mcp_servers).map(([name, server]) => [name, server.cwd === undefined ? server : { ...server, cwd: resolve(folder, server.cwd) }]),
+    ),
+    mcp_pins_file: resolve(folder, config.mcp_pins_file),
     audit: {
       ...config.audit,
       anchors: { ...config.audit.anchors, directory: config.audit.anchors.directory && resolve(folder, config.audit.anchors.directory) },

@@ -8,20 +8,14 @@ import { llmConfigSchema } from './llm.js';
 import { agentsSchema } from './agents.js';
 import { workflowsSchema } from './workflows.js';
 import { grantSchema } from '../security/capability/index.js';
+import { mcpServersSchema, RESERVED_PREFIXES } from './mcp-servers.js';
+import { BLAST_RADIUS_LEVELS, envName, nameSchema, positiveInt } from './primitives.js';
 
-/** Names of actor classes, commands and roots: they appear in tool names and CLI flags. */
-export const NAME_PATTERN = /^[a-z][a-z0-9_-]*$/;
+export { BLAST_RADIUS_LEVELS, NAME_PATTERN } from './primitives.js';
 
 /** A `{placeholder}` inside a command's argv, filled from the call's string arguments. */
 export const PLACEHOLDER_PATTERN = /\{([a-z_][a-z0-9_]*)\}/g;
 
-const nameSchema = z.string().regex(NAME_PATTERN, {
-  error: 'expected a name of lowercase letters, digits, "_" or "-", starting with a letter',
-});
-
-const positiveInt = z.int().positive();
-
-export const BLAST_RADIUS_LEVELS = ['low', 'medium', 'high', 'critical'] as const;
 export const ACTOR_KINDS = ['agent', 'job', 'script'] as const;
 
 const tokenSchema = z.strictObject({
@@ -96,8 +90,6 @@ const toolsSchema = z.strictObject({
   commands: z.record(nameSchema, commandSchema).default({}),
   modules: z.array(z.string().min(1)).default([]),
 });
-
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name, e.g. AOS_ANCHOR_S3_SECRET_ACCESS_KEY' });
 
 // Object storage for anchors, on credentials of its own (read from the environment, never from this file).
 const s3AnchorSchema = z.strictObject({
@@ -204,7 +196,21 @@ export const configSchema = z.strictObject({
   workflows: workflowsSchema,
   agents: agentsSchema,
   scheduler: schedulerSchema.prefault({}),
+  mcp_servers: mcpServersSchema,
+  // The reviewed definitions of upstream MCP tools (written by `aosiq mcp-servers pin`), beside this file.
+  mcp_pins_file: z.string().min(1).default('aosiq.mcp-pins.json'),
 }).superRefine((config, ctx) => {
+  const prefixes = new Map<string, string>();
+  for (const [name, server] of Object.entries(config.mcp_servers)) {
+    const prefix = server.prefix ?? name;
+    const field = server.prefix === undefined ? [] : ['prefix'];
+    if ((RESERVED_PREFIXES as readonly string[]).includes(prefix)) {
+      ctx.addIssue({ code: 'custom', path: ['mcp_servers', name, ...field], message: `prefix "${prefix}" is used by AOSIQ's own tools; set another prefix` });
+    } else if (prefixes.has(prefix)) {
+      ctx.addIssue({ code: 'custom', path: ['mcp_servers', name, ...field], message: `prefix "${prefix}" is already used by mcp_servers.${prefixes.get(prefix)}` });
+    }
+    prefixes.set(prefix, name);
+  }
   for (const [name, agent] of Object.entries(config.agents)) {
     const cls = config.actor_classes[agent.class];
     if (!cls) {
@@ -232,6 +238,7 @@ export type Config = z.infer<typeof configSchema>;
 export type ActorClassConfig = Config['actor_classes'][string];
 export type CommandConfig = Config['tools']['commands'][string];
 export type HttpConfig = Config['tools']['http'];
+export type { McpServerConfig } from './mcp-servers.js';
 export type ApprovalsConfig = Config['approvals'];
 export type NotificationsConfig = Config['notifications'];
 export type BlastRadiusLevel = (typeof BLAST_RADIUS_LEVELS)[number];

@@ -68,6 +68,8 @@ export function createMcpServer(runtime: Runtime, session: McpSession): Server {
       if (name === WAIT_FOR_APPROVAL.name) return await waitForApproval(runtime, await claims(), args, extra);
       if (name === SPAWN_SUBAGENT.name) return await spawnSubagent(runtime, session, args);
       const outcome = await runtime.syscall.callTool(session.token, name, args, session.principal);
+      // An upstream tool's result is the upstream's content blocks: passed on as they came.
+      if (runtime.gateway.owns(name)) return { ...(outcome.result as CallToolResult), isError: false };
       return jsonResult(outcome.result);
     } catch (error) {
       if (isAosError(error, 'APPROVAL_REQUIRED')) return pendingResult(session, name, error);

@@ -72,6 +72,7 @@ async function checkCall(
     const parsedArgs = deps.tools.parseArgs(tool, args);
     const match = findGrant(claims.grants, tool, parsedArgs as Record<string, unknown>);
     if ('denied' in match) throw new AosError('CAPABILITY_DENIED', match.denied, { tool });
+    await deps.tools.get(tool).check?.();
     // The approval binds, and the approver sees, exactly what will run: defaults included.
     return {
       claims,

@@ -117,6 +117,6 @@ export function describeTool(tool: ToolDefinition): ToolDescriptor {
     description: tool.description,
     reversible: tool.reversible,
     blastRadius: { level: tool.blastRadius.level, reason: tool.blastRadius.reason },
-    inputSchema: z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }),
+    inputSchema: tool.inputJsonSchema ?? z.toJSONSchema(tool.input, { io: 'input', unrepresentable: 'any' }),
   };
 }

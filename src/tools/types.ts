@@ -37,6 +37,14 @@ export interface ToolDefinition<A = unknown> {
   readonly reversible: boolean;
   readonly blastRadius: BlastRadius;
   run(args: A, context: ToolContext): Promise<JsonValue>;
+  /**
+   * Throws when the tool cannot be called now (an upstream MCP tool whose definition no longer
+   * matches its pin, or whose server is down). The syscall asks after the grant check and before
+   * any approval, so an unusable tool is refused before a human is asked about it.
+   */
+  check?(): Promise<void>;
+  /** The arguments' JSON Schema as published, when the tool has one of its own (upstream MCP tools). */
+  readonly inputJsonSchema?: Record<string, unknown>;
 }
 
 /** How a tool is shown in listings, the API and the MCP server. */

@@ -24,12 +24,20 @@ export interface TestServer {
 
 export async function startTestServer(
   authMode: AuthMode = 'enforced',
-  options: { config?: (yaml: string) => string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    config?: (yaml: string) => string;
+    env?: NodeJS.ProcessEnv;
+    /** The runtime's own environment (what upstream MCP servers may be given); empty by default. */
+    runtimeEnv?: NodeJS.ProcessEnv;
+    /** Runs in the prepared folder before the runtime opens it (e.g. pinning upstream tools). */
+    before?: (dir: string) => Promise<void>;
+  } = {},
 ): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-http-'));
   fs.mkdirSync(path.join(dir, 'workspace', 'tmp'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'aosiq.yaml'), (options.config ?? ((yaml) => yaml))(exampleConfig()));
-  const runtime = await openRuntime({ configPath: path.join(dir, 'aosiq.yaml'), dataDir: path.join(dir, '.aosiq'), env: {} });
+  await options.before?.(dir);
+  const runtime = await openRuntime({ configPath: path.join(dir, 'aosiq.yaml'), dataDir: path.join(dir, '.aosiq'), env: options.runtimeEnv ?? {} });
   const server = await serve(runtime, { host: '127.0.0.1', port: 0, authMode, logger: false, say: () => {}, env: options.env ?? {}, deliveryIntervalMs: 50 });
   return {
     runtime,

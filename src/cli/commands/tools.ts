@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
-import { createToolRegistry } from '../../tools/index.js';
+import { openTools } from '../../runtime.js';
 import { globalOptions, type Run } from '../context.js';
 import { emit, type Io } from '../output.js';
 
@@ -11,15 +11,16 @@ export function registerTools(program: Command, io: Io, run: Run): void {
     .action(
       run(async (_options: unknown, command: Command) => {
         const global = globalOptions(command);
-        const registry = await createToolRegistry(loadConfig(global.config));
+        const { tools: registry, gateway } = await openTools(loadConfig(global.config), process.env);
         const tools = registry.list();
+        await gateway.close();
         emit(
           io,
           global.json,
           tools,
           tools.map(
             (tool) =>
-              `${tool.name.padEnd(24)} ${tool.reversible ? 'reversible  ' : 'IRREVERSIBLE'} ${tool.blastRadius.level.padEnd(8)} ${tool.description}`,
+              `${tool.name.padEnd(28)} ${tool.reversible ? 'reversible  ' : 'IRREVERSIBLE'} ${tool.blastRadius.level.padEnd(8)} ${tool.description}`,
           ),
         );
       }),
