@@ -55,7 +55,7 @@ export type PinsFile = z.infer<typeof pinsFileSchema>;
  * @example
  * pinnedPart({ name: 'read', description: 'Reads', inputSchema: { type: 'object' } });
  */
-export function pinnedPart(tool: { name: string; title?: string | undefined; description?: string | undefined; inputSchema: unknown; outputSchema?: unknown }): ToolDefinitionDoc {
+export function pinnedPart(tool: { name: string; title?: string | undefined; description?: string | undefined; inputSchema: unknown; outputSchema?: unknown; [other: string]: unknown }): ToolDefinitionDoc {
   return {
     name: tool.name,
     ...(tool.title === undefined ? {} : { title: tool.title }),
