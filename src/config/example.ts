@@ -147,6 +147,16 @@ llm:
     #   prices: { "my-finetune*": { input_per_mtok: 3, output_per_mtok: 12 } }
     # anthropic: { kind: anthropic, base_url: https://api.anthropic.com, api_key_env: ANTHROPIC_API_KEY }
 
+# Upstream MCP servers behind the gateway: their tools join the registry as <prefix>.<tool>,
+# irreversible unless marked reversible here, and are offered only once pinned after review
+# (aosiq mcp-servers diff / pin; pins in aosiq.mcp-pins.json). See docs/mcp.md.
+# mcp_servers:
+#   files:
+#     command: [npx, -y, "@modelcontextprotocol/server-filesystem@2026.8.31", ./workspace]   # a pinned version
+#     tools:
+#       read_text_file: { reversible: true, blast_radius: low, reason: reads a workspace file }
+#       write_file: { blast_radius: high, reason: overwrites a workspace file }
+
 # Workflows: deterministic actors the runtime runs itself. Each run is an actor of the
 # workflow's class; each step is one tool call through the same syscall as an agent's (grants,
 # approvals, audit, ledger). Arguments may use {{ inputs.<name> }} and

@@ -96,7 +96,8 @@ function resolvePaths(config: Config, folder: string, ttlSeconds: number | strin
     token: typeof ttlSeconds === 'number' ? { ...config.token, ttl_seconds: ttlSeconds } : config.token,
     tools: { ...config.tools, roots, modules: config.tools.modules.map((path) => resolve(folder, path)) },
     mcp_servers: Object.fromEntries(
-      Object.entries(config.mcp_servers).map(([name, server]) => [name, server.cwd === undefined ? server : { ...server, cwd: resolve(folder, server.cwd) }]),
+      // A stdio server runs in the config's folder unless told otherwise, so relative arguments mean the same from anywhere.
+      Object.entries(config.mcp_servers).map(([name, server]) => [name, server.command === undefined ? server : { ...server, cwd: resolve(folder, server.cwd ?? '.') }]),
     ),
     mcp_pins_file: resolve(folder, config.mcp_pins_file),
     audit: {
