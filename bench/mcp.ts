@@ -98,7 +98,7 @@ mcp_servers:
   fs.writeFileSync(path.join(dir, 'workspace', 'hello.txt'), 'hello\n');
   const config = loadConfig(configPath, {});
   const pinner = new McpGateway({ servers: config.mcp_servers, pinsFile: config.mcp_pins_file, env: process.env, log: quiet });
-  await pinner.pin('files', { tools: ['read_text_file'], by: 'bench', at: new Date() });
+  await pinner.pin('files', { tools: ['read_text_file'], by: 'bench', at: new Date(), record: async () => undefined });
   await pinner.close();
 
   const dataDir = path.join(dir, '.aosiq');

@@ -206,8 +206,10 @@ mcp_servers:
   });
 
   it('resolves the pins file and a server cwd against the config folder', () => {
-    const file = write('version: 1\nmcp_servers:\n  docs: { command: [mcp-docs], cwd: servers/docs }\n');
+    const file = write('version: 1\nmcp_servers:\n  docs: { command: [mcp-docs], cwd: servers/docs }\n  here: { command: [mcp-here] }\n  remote: { url: "https://mcp.example.com/mcp" }\n');
     const config = loadConfig(file, {});
+    expect(config.mcp_servers.here!.cwd).toBe(folder);
+    expect(config.mcp_servers.remote!.cwd).toBeUndefined();
     expect(config.mcp_pins_file).toBe(join(folder, 'aosiq.mcp-pins.json'));
     expect(config.mcp_servers.docs).toMatchObject({ cwd: join(folder, 'servers/docs'), blast_radius: 'high', timeout_ms: 60000, tools: {} });
   });

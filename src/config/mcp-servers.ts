@@ -23,13 +23,16 @@ const mcpServerSchema = z
     command: z.array(z.string().min(1)).min(1).optional(),
     cwd: z.string().min(1).optional(),
     // Variables copied from AOSIQ's environment by name; the program otherwise gets only a minimal
-    // one (PATH, HOME, USER, SHELL, TERM, LOGNAME), so no capability token or key leaks to it.
+    // one (PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, TMPDIR), so no capability token or key leaks to it.
     pass_env: z
       .array(envName.refine((name) => !name.startsWith('AOS_'), { error: 'AOS_* variables hold AOSIQ credentials and are never passed upstream' }))
       .default([]),
     env: z.record(envName, z.string()).default({}),
     // Streamable HTTP: the server's MCP endpoint, with headers whose values come from the environment.
-    url: z.url({ protocol: /^https?$/, error: 'expected an absolute http:// or https:// URL' }).optional(),
+    url: z
+      .url({ protocol: /^https?$/, error: 'expected an absolute http:// or https:// URL' })
+      .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), { error: 'put credentials in headers_from_env, not in the URL' })
+      .optional(),
     headers_from_env: z.record(headerName, envName).default({}),
     // Our tool names are `<prefix>.<upstream tool>`; the prefix defaults to the server's key.
     prefix: nameSchema.optional(),
@@ -39,7 +42,10 @@ const mcpServerSchema = z
     // Per upstream tool name: reversible (default false), blast_radius, reason.
     tools: z.record(z.string().min(1), upstreamToolSchema).default({}),
     timeout_ms: positiveInt.max(60_000).default(60_000),
-    connect_timeout_ms: positiveInt.max(600_000).default(15_000),
+    connect_timeout_ms: positiveInt.max(120_000).default(15_000),
+    // A tool is verified against a listing at most this old: fetched again when older (a stateless
+    // HTTP server cannot announce changes), and whenever the server announces one.
+    list_max_age_seconds: positiveInt.max(86_400).default(60),
     max_result_bytes: positiveInt.max(64 * 1048576).default(1048576),
   })
   .superRefine((server, context) => {

@@ -33,7 +33,7 @@ async function listTools(runtime: Runtime, claims: CapabilityClaims): Promise<To
       name: tool.name,
       description: `${tool.description}${tool.reversible ? '' : ` Irreversible (${tool.blastRadius.level}: ${tool.blastRadius.reason}): the first call returns a pending approval; call again with the same arguments once it is approved.`}`,
       inputSchema: tool.inputSchema as Tool['inputSchema'],
-      annotations: { title: tool.name, readOnlyHint: tool.reversible, destructiveHint: !tool.reversible, idempotentHint: false, openWorldHint: tool.name.startsWith('http.') },
+      annotations: { title: tool.name, readOnlyHint: tool.reversible, destructiveHint: !tool.reversible, idempotentHint: false, openWorldHint: tool.name.startsWith('http.') || runtime.gateway.owns(tool.name) },
     })),
     WAIT_FOR_APPROVAL,
     SPAWN_SUBAGENT,

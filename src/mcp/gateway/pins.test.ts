@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { definitionHash, localToolName, PINS_FORMAT, pinnedPart, readPins, writePins } from './pins.js';
+import { definitionHash, localToolName, PINS_FORMAT, pinnedPart, readPins, updatePins } from './pins.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-pins-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -29,13 +29,22 @@ describe('pinned upstream tool definitions', () => {
     expect(localToolName('gh', 'a..b')).toBeNull();
   });
 
-  it('reads back what it wrote, and an absent file as no pins', () => {
+  it('reads back what it wrote, an absent file as no pins, and loses no concurrent change', async () => {
     const file = path.join(dir, 'pins.json');
     expect(readPins(file)).toEqual({ format: PINS_FORMAT, servers: {} });
     const definition = pinnedPart(tool);
-    const pins = { format: PINS_FORMAT, servers: { files: { tools: { read_file: { sha256: definitionHash(definition), pinned_at: '2026-12-01T00:00:00.000Z', pinned_by: 'alice', definition } } } } } as const;
-    writePins(file, pins);
-    expect(readPins(file)).toEqual(pins);
+    const pin = { sha256: definitionHash(definition), pinned_at: '2026-12-01T00:00:00.000Z', pinned_by: 'alice', definition };
+    // Two updates at once, each slow inside the lock: both land.
+    const slowly = (server: string) =>
+      updatePins(file, async (pins) => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        pins.servers[server] = { tools: { read_file: pin } };
+      });
+    await Promise.all([slowly('files'), slowly('docs')]);
+    expect(readPins(file)).toEqual({ format: PINS_FORMAT, servers: { docs: { tools: { read_file: pin } }, files: { tools: { read_file: pin } } } });
+    // A failed change writes nothing and leaves no lock or temporary file behind.
+    await expect(updatePins(file, () => { throw new Error('no'); })).rejects.toThrow('no');
+    expect(Object.keys(readPins(file).servers)).toEqual(['docs', 'files']);
     expect(fs.readdirSync(dir)).toEqual(['pins.json']);
   });
 

@@ -121,31 +121,62 @@ export function readPins(file: string): PinsFile {
   for (const [server, entry] of Object.entries(parsed.data.servers)) {
     for (const [tool, pin] of Object.entries(entry.tools)) {
       if (pin.definition.name !== tool || definitionHash(pin.definition) !== pin.sha256) {
-        throw invalidPins(file, `servers.${server}.tools.${tool}: the sha256 does not match the pinned definition (edited by hand?); pin it again with "aosiq mcp-servers pin ${server}"`);
+        throw invalidPins(file, `servers.${server}.tools.${tool}: the sha256 does not match the pinned definition (edited by hand?); remove that entry from the file, then review and pin it again (aosiq mcp-servers diff ${server}; aosiq mcp-servers pin ${server} --tool ${tool})`);
       }
     }
   }
   return parsed.data;
 }
 
+const LOCK_WAIT_MS = 10_000;
+
 /**
- * Writes the pins file whole (a temporary file renamed into place), sorted so diffs review well.
+ * Changes the pins file under a lock file (O_EXCL), so two `pin` runs cannot lose each other's
+ * pins: the file is read again under the lock, `change` edits that copy, and the result is
+ * written whole (a temporary file, fsync, renamed into place), sorted so diffs review well.
  *
  * @example
- * writePins(file, pins);
+ * await updatePins(file, (pins) => { delete pins.servers.files; });
  */
-export function writePins(file: string, pins: PinsFile): void {
-  const sorted: PinsFile = {
-    format: PINS_FORMAT,
-    servers: Object.fromEntries(
-      Object.entries(pins.servers)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([server, entry]) => [server, { tools: Object.fromEntries(Object.entries(entry.tools).sort(([a], [b]) => a.localeCompare(b))) }]),
-    ),
-  };
+export async function updatePins(file: string, change: (pins: PinsFile) => void | Promise<void>): Promise<PinsFile> {
+  const lock = `${file}.lock`;
+  const began = Date.now();
+  let handle: number | undefined;
+  while (handle === undefined) {
+    try {
+      handle = fs.openSync(lock, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw invalidPins(file, `cannot be locked (${lock}): ${(error as Error).message}`);
+      if (Date.now() - began > LOCK_WAIT_MS) throw new AosError('STORE_LOCKED', `MCP pins file ${file} is being changed by another process (lock ${lock}); if none is running, remove the lock file`, { file: lock });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
   const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(temporary, `${JSON.stringify(sorted, null, 2)}\n`, { mode: 0o644 });
-  fs.renameSync(temporary, file);
+  try {
+    const pins = readPins(file);
+    await change(pins);
+    const sorted: PinsFile = {
+      format: PINS_FORMAT,
+      servers: Object.fromEntries(
+        Object.entries(pins.servers)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([server, entry]) => [server, { tools: Object.fromEntries(Object.entries(entry.tools).sort(([a], [b]) => a.localeCompare(b))) }]),
+      ),
+    };
+    const out = fs.openSync(temporary, 'w', 0o644);
+    try {
+      fs.writeFileSync(out, `${JSON.stringify(sorted, null, 2)}\n`);
+      fs.fsyncSync(out);
+    } finally {
+      fs.closeSync(out);
+    }
+    fs.renameSync(temporary, file);
+    return sorted;
+  } finally {
+    fs.rmSync(temporary, { force: true });
+    fs.closeSync(handle);
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 function invalidPins(file: string, what: string): AosError {

@@ -7,7 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { McpServerConfig } from '../../config/index.js';
 import { AosError } from '../../errors.js';
-import type { JsonValue } from '../../security/canonical/index.js';
+import { canonicalJson, type JsonValue } from '../../security/canonical/index.js';
 import type { ToolDefinition } from '../../tools/index.js';
 import type { Pin } from './pins.js';
 
@@ -66,7 +66,12 @@ function resultValue(localName: string, result: CallToolResult, maxBytes: number
     content: result.content,
     ...(result.structuredContent === undefined ? {} : { structuredContent: result.structuredContent }),
   } as unknown as JsonValue;
-  const bytes = Buffer.byteLength(JSON.stringify(value));
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(canonicalJson(value, 'result'));
+  } catch (error) {
+    throw new AosError('TOOL_FAILED', `${localName} returned a result that is not storable JSON (${(error as Error).message}); the call ran upstream, its result was discarded`, { tool: localName });
+  }
   if (bytes > maxBytes) {
     throw new AosError('TOOL_FAILED', `${localName} returned ${bytes} bytes, more than max_result_bytes (${maxBytes}); the result was discarded`, { tool: localName, bytes });
   }

@@ -1,33 +1,38 @@
 /**
  * One connection to an upstream MCP server, as an MCP client: started when first needed, its
- * tool listing kept current (at connect and whenever the server announces a change), and
- * restarted with doubling back-off when it fails. Nothing of the caller's reaches the server
- * but the tool arguments: the program gets a minimal environment, an HTTP server only the
- * headers the operator configured.
+ * tool listing kept current (at connect, whenever the server announces a change, and at least
+ * every list_max_age_seconds, since a stateless HTTP server announces nothing), and restarted with
+ * doubling back-off when it fails. Nothing of the caller's reaches the server but the tool
+ * arguments: the program gets a minimal environment, an HTTP server only the headers the
+ * operator configured.
  */
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type CallToolResult, type Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { type CallToolResult, ErrorCode, McpError, type Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../../config/index.js';
 import { AosError } from '../../errors.js';
 import { packageVersion } from '../../version.js';
 
-/** The first restart waits this long; each further failure doubles it, up to the cap. */
+/** The first restart waits this long; each further failure doubles it, up to RESTART_MAX_MS. */
 export const RESTART_BASE_MS = 250;
-export const RESTART_MAX_MS = 30_000;
+const RESTART_MAX_MS = 30_000;
 /** A connection that stayed up this long failed afresh: its back-off starts again from the base. */
 const STABLE_MS = 30_000;
 const MAX_LIST_PAGES = 50;
-/** Variables a stdio server gets from our environment unless the operator passes more. */
+/** Variables a stdio server gets from our environment besides pass_env (the SDK adds HOME, LOGNAME, PATH, SHELL, TERM, USER of its own process). */
 const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TMPDIR'];
+/** JSON-RPC errors a server sends about the request itself: it answered, the connection is fine. */
+const ANSWERED = new Set<number>([ErrorCode.InvalidParams, ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InternalError, ErrorCode.ParseError, ErrorCode.RequestTimeout]);
 
 export type UpstreamState = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
 
 export interface UpstreamStatus {
   state: UpstreamState;
-  /** Why the last connection ended or failed to start (with the server's last stderr line). */
+  /** Why the last connection ended or failed to start, with the server's last stderr line (for operators only). */
   lastError: string | null;
   /** Connections made after a failure. */
   restarts: number;
@@ -42,18 +47,29 @@ export interface UpstreamOptions {
   env: NodeJS.ProcessEnv;
   /** Lines for the operator: the server's stderr, restarts. */
   log: (line: string) => void;
-  /** Called with the full listing after each connect and each announced change. */
+  /** Called with each listing that becomes current. */
   onListing: (tools: readonly Tool[]) => void;
+}
+
+interface Listing {
+  tools: readonly Tool[] | null;
+  at: number;
+  /** The listing being fetched, if any; a verification waits for it. */
+  pending: Promise<void> | null;
+  seq: number;
 }
 
 export class Upstream {
   readonly #options: UpstreamOptions;
   #client: Client | null = null;
+  /** The client being opened or in use: only its notifications and listings count. */
+  #current: Client | null = null;
   #connecting: Promise<Client> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #failures = 0;
   #upSince = 0;
   #stderrTail = '';
+  #listing: Listing = { tools: null, at: 0, pending: null, seq: 0 };
   readonly status: UpstreamStatus = { state: 'idle', lastError: null, restarts: 0, nextAttemptAt: null };
 
   constructor(options: UpstreamOptions) {
@@ -73,14 +89,30 @@ export class Upstream {
     if (this.status.state === 'closed') throw this.#unavailable('the gateway is shutting down');
     if (this.status.state === 'down') {
       const wait = Math.max(0, (this.status.nextAttemptAt ?? 0) - Date.now());
-      throw this.#unavailable(`it is down (${this.status.lastError ?? 'no reason given'}); restarting in ${(wait / 1000).toFixed(1)} s`);
+      throw this.#unavailable(`it is down; restarting in ${(wait / 1000).toFixed(1)} s`);
     }
     return this.#connect();
   }
 
   /**
+   * The server's current tool listing: waits for a listing in flight, fetches a new one when the
+   * last is older than list_max_age_seconds or was invalidated by a change notification, and refuses
+   * (UPSTREAM_UNAVAILABLE) when it cannot list, never answering from a stale one.
+   *
+   * @example
+   * const tools = await upstream.tools();
+   */
+  async tools(): Promise<readonly Tool[]> {
+    const client = await this.ready();
+    if (this.#listing.pending) await this.#listing.pending;
+    if (this.#listing.tools === null || Date.now() - this.#listing.at > this.#options.config.list_max_age_seconds * 1000) await this.#relist(client);
+    if (this.#listing.tools === null) throw this.#unavailable('its tools could not be listed');
+    return this.#listing.tools;
+  }
+
+  /**
    * Calls a tool by its upstream name. Only the arguments and an idempotency key in `_meta`
-   * travel; the server's errors come back as TOOL_FAILED naming the server.
+   * travel. A server's error answer is TOOL_FAILED; a lost connection also restarts it.
    *
    * @example
    * const result = await upstream.call('read_text_file', { path: '/srv/a.txt' }, { signal, idempotencyKey });
@@ -93,12 +125,15 @@ export class Upstream {
         timeout: this.#options.config.timeout_ms,
       })) as CallToolResult;
     } catch (error) {
-      if (error instanceof AosError) throw error;
-      throw new AosError('TOOL_FAILED', `upstream MCP server ${this.#options.name} failed the call to ${tool}: ${(error as Error).message}`, { server: this.#options.name, tool }, { cause: error });
+      const code = error instanceof McpError ? error.code : null;
+      const answered = code !== null && ANSWERED.has(code);
+      if (!answered && !options.signal.aborted) this.#lost(client, `the call to ${tool} failed: ${(error as Error).message}`);
+      const maybe = answered && code !== (ErrorCode.RequestTimeout as number) ? '' : '; its effect may or may not have happened';
+      throw new AosError('TOOL_FAILED', `upstream MCP server ${this.#options.name} failed the call to ${tool}: ${(error as Error).message}${maybe}`, { server: this.#options.name, tool }, { cause: error });
     }
   }
 
-  /** Stops the connection and any pending restart; the server process is ended. */
+  /** Stops the connection and any pending restart, and waits for the server process to end. */
   async close(): Promise<void> {
     this.status.state = 'closed';
     if (this.#timer) clearTimeout(this.#timer);
@@ -111,10 +146,10 @@ export class Upstream {
   #connect(): Promise<Client> {
     this.status.state = 'connecting';
     const attempt = this.#open().then(
-      (client) => {
+      async (client) => {
         this.#connecting = null;
         if (this.status.state === 'closed') {
-          void client.close();
+          await client.close().catch(() => undefined);
           throw this.#unavailable('the gateway is shutting down');
         }
         this.#client = client;
@@ -125,8 +160,9 @@ export class Upstream {
       },
       (error: unknown) => {
         this.#connecting = null;
+        if (this.status.state === 'closed') throw this.#unavailable('the gateway is shutting down');
         this.#failed(`could not start: ${(error as Error).message}${this.#tail()}`);
-        throw this.#unavailable(this.status.lastError ?? 'could not start');
+        throw this.#unavailable('it could not be started');
       },
     );
     this.#connecting = attempt;
@@ -137,26 +173,25 @@ export class Upstream {
     const { config } = this.#options;
     const client = new Client({ name: 'aosiq-gateway', version: packageVersion() }, { capabilities: {} });
     const transport = this.#transport();
+    this.#current = client;
     client.onclose = () => {
-      if (this.#client !== client) return;
+      if (this.#client !== client || this.status.state === 'closed') return;
       this.#client = null;
-      if (this.status.state === 'closed') return;
       if (Date.now() - this.#upSince >= STABLE_MS) this.#failures = 0;
       this.#failed(`the connection closed${this.#tail()}`);
     };
     client.onerror = (error) => {
       if (this.status.state !== 'closed') this.#options.log(`error: ${error.message}`);
     };
+    // A change invalidates the listing at once: until the new one is in, nothing verifies.
     client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
-      try {
-        this.#options.onListing(await listAll(client, config.timeout_ms));
-      } catch (error) {
-        this.#options.log(`re-listing tools after a change failed: ${(error as Error).message}`);
-      }
+      if (client === this.#current) await this.#relist(client);
     });
     try {
       await client.connect(transport, { timeout: config.connect_timeout_ms });
-      this.#options.onListing(await listAll(client, config.connect_timeout_ms));
+      this.#listing = { tools: null, at: 0, pending: null, seq: this.#listing.seq };
+      await this.#relist(client);
+      if (this.#listing.tools === null) throw new Error('tools/list failed');
       return client;
     } catch (error) {
       await client.close().catch(() => undefined);
@@ -164,36 +199,80 @@ export class Upstream {
     }
   }
 
+  /** Fetches the listing; only the newest request of the current client may set it. */
+  #relist(client: Client): Promise<void> {
+    const seq = ++this.#listing.seq;
+    this.#listing.tools = null;
+    const pending = listAll(client, this.#options.config.connect_timeout_ms).then(
+      (tools) => {
+        if (seq !== this.#listing.seq || client !== this.#current || this.status.state === 'closed') return;
+        this.#listing = { tools, at: Date.now(), pending: null, seq };
+        this.#options.onListing(tools);
+      },
+      (error: Error) => {
+        if (seq !== this.#listing.seq) return;
+        this.#listing.pending = null;
+        this.#options.log(`listing its tools failed: ${error.message}`);
+        // Not an answer from the server: the connection is gone (an HTTP server stopped, say).
+        if (!(error instanceof McpError && ANSWERED.has(error.code))) this.#lost(client, `listing its tools failed: ${error.message}`);
+      },
+    );
+    this.#listing.pending = pending;
+    return pending;
+  }
+
   #transport(): Transport {
     const { config, env } = this.#options;
     if (config.url !== undefined) {
       const headers: Record<string, string> = {};
-      for (const [header, variable] of Object.entries(config.headers_from_env)) headers[header] = env[variable] ?? '';
+      for (const [header, variable] of Object.entries(config.headers_from_env)) {
+        const value = env[variable];
+        if (!value) throw new Error(`environment variable ${variable} (mcp_servers.${this.#options.name}.headers_from_env.${header}) is not set`);
+        headers[header] = value;
+      }
       // No redirects: a redirect could carry the configured headers to another host.
       return new StreamableHTTPClientTransport(new URL(config.url), { requestInit: { headers, redirect: 'error' } });
     }
     const [command, ...args] = config.command!;
     const childEnv: Record<string, string> = {};
     for (const name of [...BASE_ENV, ...config.pass_env]) if (env[name] !== undefined) childEnv[name] = env[name];
-    const transport = new StdioClientTransport({ command: command!, args, env: { ...childEnv, ...config.env }, stderr: 'pipe', ...(config.cwd ? { cwd: config.cwd } : {}) });
-    transport.stderr?.on('data', (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        this.#stderrTail = line.trim().slice(0, 300);
-        this.#options.log(line.trimEnd());
-      }
+    const transport = new StdioClientTransport({
+      command: command!,
+      args,
+      env: { ...childEnv, ...config.env },
+      stderr: 'pipe',
+      // A frame holds a result's content twice at most (content and structuredContent).
+      maxBufferSize: 2 * config.max_result_bytes + 65536,
+      ...(config.cwd ? { cwd: config.cwd } : {}),
     });
+    if (transport.stderr) {
+      readline.createInterface({ input: transport.stderr as Readable }).on('line', (line) => {
+        if (line.trim() === '') return;
+        this.#stderrTail = line.trim().slice(0, 300);
+        this.#options.log(line.trimEnd().slice(0, 2000));
+      });
+    }
     return transport;
+  }
+
+  /** The connection failed while in use: drop it and restart. */
+  #lost(client: Client, reason: string): void {
+    if (this.#client !== client || this.status.state === 'closed') return;
+    this.#client = null;
+    void client.close().catch(() => undefined);
+    this.#failed(reason);
   }
 
   /** Marks the server down and schedules its restart after the back-off for this many failures. */
   #failed(reason: string): void {
     this.#failures += 1;
     const delay = Math.min(RESTART_BASE_MS * 2 ** (this.#failures - 1), RESTART_MAX_MS);
+    this.#listing = { tools: null, at: 0, pending: null, seq: this.#listing.seq + 1 };
     this.status.state = 'down';
     this.status.lastError = reason;
     this.status.nextAttemptAt = Date.now() + delay;
     this.#options.log(`${reason}; restarting in ${delay} ms (failure ${this.#failures})`);
+    if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
       if (this.status.state !== 'down') return;
@@ -209,15 +288,16 @@ export class Upstream {
     return tail ? ` (its last words: ${tail})` : '';
   }
 
+  /** For callers (agents, the audit log): no stderr of the server, which may echo its own secrets. */
   #unavailable(why: string): AosError {
-    return new AosError('UPSTREAM_UNAVAILABLE', `upstream MCP server ${this.#options.name} is unavailable: ${why}`, {
+    return new AosError('UPSTREAM_UNAVAILABLE', `upstream MCP server ${this.#options.name} is unavailable: ${why} (operators: aosiq mcp-servers list, and AOSIQ's stderr)`, {
       server: this.#options.name,
       nextAttemptAt: this.status.nextAttemptAt,
     });
   }
 }
 
-/** Every tool the server lists, following its pages (a bounded number of them). */
+/** Every tool the server lists, following its pages (a bounded number of them); a name listed twice is refused. */
 async function listAll(client: Client, timeout: number): Promise<Tool[]> {
   const tools: Tool[] = [];
   let cursor: string | undefined;
@@ -225,7 +305,11 @@ async function listAll(client: Client, timeout: number): Promise<Tool[]> {
     const listed = await client.listTools(cursor === undefined ? {} : { cursor }, { timeout });
     tools.push(...listed.tools);
     cursor = listed.nextCursor;
-    if (cursor === undefined) return tools;
+    if (cursor === undefined) {
+      const names = new Set(tools.map((tool) => tool.name));
+      if (names.size !== tools.length) throw new Error('the server listed a tool name twice');
+      return tools;
+    }
   }
   throw new Error(`tools/list did not end within ${MAX_LIST_PAGES} pages`);
 }
