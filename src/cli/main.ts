@@ -7,6 +7,7 @@ import { registerInit } from './commands/init.js';
 import { registerKeys } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerMcpServers } from './commands/mcp-servers.js';
+import { registerScan } from './commands/scan.js';
 import { registerServe } from './commands/serve.js';
 import { registerStart } from './commands/start.js';
 import { registerTools } from './commands/tools.js';
@@ -58,6 +59,7 @@ export function buildProgram(io: Io, setExitCode: (code: number) => void): Comma
   registerKeys(program, io, run);
   registerMcp(program, io, run);
   registerMcpServers(program, io, run);
+  registerScan(program, io, run, setExitCode);
   registerServe(program, io, run);
   registerTools(program, io, run);
   registerWorkflows(program, io, run);

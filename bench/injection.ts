@@ -1,0 +1,157 @@
+/**
+ * The injection detector on the labelled corpus (test/fixtures/injection/), against a classic
+ * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
+ * per category, on the dev split (what the rules were tuned on) and the holdout split (never
+ * read while tuning). Then the cost: scanning 1 MB of ordinary tool output (logs, and prose)
+ * against `String.prototype.includes` over the same text and one PostgreSQL commit, with p50/p99.
+ *
+ * Run: npm run bench:injection [-- --misses]   (--misses lists the dev samples it gets wrong;
+ * PostgreSQL from AOS_BENCH_DATABASE_URL, else AOS_TEST_DATABASE_URL, else
+ * postgres://postgres@127.0.0.1:5432/postgres; without one the commit comparison is skipped)
+ */
+import os from 'node:os';
+import { DEFAULT_THRESHOLD, detectInjection } from '../src/security/untrusted/index.js';
+import { openPostgres } from '../src/store/postgres.js';
+import { loadCorpus, type Sample } from '../test/support/injection-corpus.js';
+import { percentile, scratchDatabase } from './support.js';
+
+/** What a phrase-list filter looks for: the classic override phrases. */
+const PHRASES = [
+  'ignore previous instructions',
+  'ignore all previous instructions',
+  'ignore the above',
+  'disregard previous instructions',
+  'disregard all previous',
+  'forget your instructions',
+  'forget all previous',
+  'new instructions',
+  'system prompt',
+  'you are now',
+  'act as',
+  'jailbreak',
+  'do anything now',
+  'developer mode',
+  'ignore all prior',
+];
+const phraseList = (text: string) => PHRASES.some((phrase) => text.toLowerCase().includes(phrase));
+
+interface Tally {
+  attacks: number;
+  caught: number;
+  benign: number;
+  falseAlarms: number;
+}
+
+function tally(samples: Sample[], flagged: (sample: Sample) => boolean): { total: Tally; byCategory: Map<string, Tally> } {
+  const total: Tally = { attacks: 0, caught: 0, benign: 0, falseAlarms: 0 };
+  const byCategory = new Map<string, Tally>();
+  for (const sample of samples) {
+    const category = byCategory.get(`${sample.label}:${sample.category}`) ?? { attacks: 0, caught: 0, benign: 0, falseAlarms: 0 };
+    byCategory.set(`${sample.label}:${sample.category}`, category);
+    const hit = flagged(sample);
+    for (const t of [total, category]) {
+      if (sample.label === 'attack') {
+        t.attacks += 1;
+        if (hit) t.caught += 1;
+      } else {
+        t.benign += 1;
+        if (hit) t.falseAlarms += 1;
+      }
+    }
+  }
+  return { total, byCategory };
+}
+
+function figures(t: Tally): string {
+  const precision = t.caught + t.falseAlarms === 0 ? 0 : t.caught / (t.caught + t.falseAlarms);
+  const recall = t.attacks === 0 ? 0 : t.caught / t.attacks;
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  const fpr = t.benign === 0 ? 0 : t.falseAlarms / t.benign;
+  return `precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}  F1 ${f1.toFixed(3)}  FPR ${fpr.toFixed(3)}  (${t.caught}/${t.attacks} attacks, ${t.falseAlarms}/${t.benign} benign flagged)`;
+}
+
+function evaluate(split: string, samples: Sample[], showMisses: boolean): void {
+  const ours = tally(samples, (sample) => detectInjection(sample.text).flagged);
+  const phrases = tally(samples, (sample) => phraseList(sample.text));
+  console.log(`\n${split}: ${samples.filter((s) => s.label === 'attack').length} attacks, ${samples.filter((s) => s.label === 'benign').length} benign (threshold ${DEFAULT_THRESHOLD})`);
+  console.log(`  detector     ${figures(ours.total)}`);
+  console.log(`  phrase list  ${figures(phrases.total)}`);
+  for (const [key, t] of [...ours.byCategory].sort()) {
+    const [label = '', category = ''] = key.split(':');
+    const line = label === 'attack' ? `recall ${(t.caught / t.attacks).toFixed(3)} (${t.caught}/${t.attacks})` : `FPR ${(t.falseAlarms / t.benign).toFixed(3)} (${t.falseAlarms}/${t.benign})`;
+    const p = phrases.byCategory.get(key)!;
+    const theirs = label === 'attack' ? `recall ${(p.caught / p.attacks).toFixed(3)}` : `FPR ${(p.falseAlarms / p.benign).toFixed(3)}`;
+    console.log(`    ${label.padEnd(7)} ${category.padEnd(20)} ${line.padEnd(26)} phrase list ${theirs}`);
+  }
+  if (!showMisses) return;
+  for (const sample of samples) {
+    const detection = detectInjection(sample.text);
+    if (detection.flagged === (sample.label === 'attack')) continue;
+    const why = detection.spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 60))}`).join(' | ');
+    console.log(`  MISS ${sample.id} (${sample.label}) score ${detection.score} ${why}`);
+  }
+}
+
+function timed(runs: number, fn: () => unknown): { p50: number; p99: number } {
+  fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const began = performance.now();
+    fn();
+    times.push(performance.now() - began);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+async function commitLatency(): Promise<{ p50: number; p99: number } | null> {
+  const scratch = await scratchDatabase().catch(() => null);
+  if (!scratch) return null;
+  const db = await openPostgres(scratch.url, 2);
+  try {
+    await db.exec('CREATE TABLE bench_commit (id bigserial PRIMARY KEY, payload text NOT NULL)');
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const began = performance.now();
+      await db.query('INSERT INTO bench_commit (payload) VALUES ($1)', ['{"tool":"bench.noop"}']);
+      times.push(performance.now() - began);
+    }
+    times.sort((a, b) => a - b);
+    return { p50: percentile(times, 50), p99: percentile(times, 99) };
+  } finally {
+    await db.close();
+    await scratch.drop();
+  }
+}
+
+function megabyte(unit: string): string {
+  let text = '';
+  while (text.length < 1_048_576) text += unit;
+  return text.slice(0, 1_048_576);
+}
+
+async function main(): Promise<void> {
+  const samples = loadCorpus();
+  console.log(`Node ${process.version}, ${os.cpus().length} cores; corpus: ${samples.length} samples`);
+  evaluate('dev', samples.filter((sample) => sample.split === 'dev'), process.argv.includes('--misses'));
+  evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), false);
+  evaluate('all', samples, false);
+
+  const benign = samples.filter((sample) => sample.label === 'benign' && /logs|data/.test(sample.category)).map((sample) => sample.text);
+  const web = samples.filter((sample) => sample.category === 'web_pages').map((sample) => sample.text).join('\n');
+  const inputs = {
+    'a 10 KB web page (corpus)': web.slice(0, 10_240),
+    'logs and data (benign corpus)': megabyte(benign.join('\n')),
+    'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
+  };
+  const commit = await commitLatency();
+  console.log(`\nscanning 10 KB and 1 MB (${commit ? `one PostgreSQL commit: p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
+  for (const [label, text] of Object.entries(inputs)) {
+    const ours = timed(30, () => detectInjection(text));
+    const plain = timed(30, () => text.includes('ignore previous instructions'));
+    const mbps = (ms: number) => (text.length / 1048576 / (ms / 1000)).toFixed(0);
+    console.log(`  ${label.padEnd(30)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: detector p50 ${ours.p50.toFixed(2)} ms p99 ${ours.p99.toFixed(2)} ms (${mbps(ours.p50)} MB/s); includes p50 ${plain.p50.toFixed(2)} ms (${mbps(plain.p50)} MB/s); detector/includes ${(ours.p50 / plain.p50).toFixed(1)}${commit ? `; detector/commit ${(ours.p50 / commit.p50).toFixed(2)}` : ''}`);
+  }
+}
+
+await main();

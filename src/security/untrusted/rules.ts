@@ -1,0 +1,135 @@
+/**
+ * The injection rules, by family. Each reads normalized text (lowercase, NFKC, invisible
+ * characters removed) and carries a weight: how likely a match alone means text written to
+ * steer a model. A window's score combines the weights of the distinct rules that match
+ * (1 - Π(1 - w)), so several weak signals together flag what none would alone.
+ */
+
+export const FAMILIES = ['override', 'addressed_to_ai', 'role_impersonation', 'tool_trigger', 'exfiltration', 'encoding'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+export interface Rule {
+  id: string;
+  family: Family;
+  weight: number;
+  pattern: RegExp;
+  /** A match that also matches this is not one (a human "executive assistant", say). */
+  exclude?: RegExp;
+  /** A cheap test a window must pass before the rule runs on it (the rule is costly). */
+  requires?: RegExp;
+}
+
+/** A few words of filler between the parts of a phrase. */
+const GAP = String.raw`(?:[\s,;:'"“”‘’*_()-]+[\p{L}\p{N}'’-]+){0,4}[\s,;:'"“”‘’*_()-]+`;
+const AI = String.raw`(?:ai|a\.i\.|llm|llms|language models?|assistants?|ai agents?|agents?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|bots?|models?)`;
+const READING = String.raw`(?:reading|processing|summari[sz]ing|reviewing|analy[sz]ing|parsing|browsing|handling|scanning|indexing|triaging|crawling|visiting|ingesting|consuming)`;
+const SECRETS = String.raw`(?:conversation|chat history|message history|credentials?|api[ _-]?keys?|access tokens?|tokens?|passwords?|secrets?|\.env|env(?:ironment)? (?:file|variables?)|ssh keys?|private keys?|system prompt|session (?:cookies?|ids?)|cookies|customer (?:list|data|database|records)|user data|personal data|contacts?|inbox|emails?|documents?|files?)`;
+
+/** Who text addresses when it talks to a model: an AI, or a role an automated helper plays. */
+const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:ai|automated|autonomous|llm|coding|code|browsing|web|research|shopping|email|mail|inbox|voice|chat|scheduling|triage|review|reconciliation|recruiting|screening|ap|support|booking|notebook|virtual|digital|summary|answer)[ -](?:assistants?|agents?|bots?|tools?|readers?|models?|systems?|reviewers?))`;
+/** Words that make what follows an instruction. */
+const INSTRUCTION = String.raw`(?:please|kindly|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
+const VOCATIVE_START = String.raw`(?:^|\n|\\n|[.!?]\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
+/** Not a model: people whose title holds the word "assistant" or "agent". */
+const HUMAN_ROLE = String.raw`(?:executive|administrative|admin|personal|teaching|research|legal|dental|medical|office|store|shop|lab|sales|marketing|project|travel|estate|insurance|customer service|support|booking|leasing|rental|my|his|her|their)\s+(?:assistants?|agents?)\b|\b(?:assistants?|agents?)\s+(?:professor|manager|director|principal|editor|coach|secretary|counsel|attorney|to the)\b`;
+
+/** Whether a window names something like an AI at all: what the costly addressing rules need. */
+const MENTIONS_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|automated|models?|tools?)\b/;
+
+const r = (id: string, family: Family, weight: number, source: string, exclude?: string): Rule => ({
+  id,
+  family,
+  weight,
+  pattern: new RegExp(source, 'gu'),
+  ...(exclude ? { exclude: new RegExp(exclude, 'u') } : {}),
+  ...(source.includes(AI_NOUN) ? { requires: MENTIONS_AI } : {}),
+});
+
+export const RULES: readonly Rule[] = [
+  // Classic overrides, in English.
+  r('override.ignore_previous', 'override', 0.9, String.raw`\b(?:ignore|disregard|forget|skip|override|bypass|drop|abandon|set aside)${GAP}?(?:all|any|every|the|your|my|these|those)?\s*(?:previous|prior|above|earlier|preceding|original|initial|existing|current|old|system|safety|developer|other)\s+(?:instructions?|prompts?|rules?|directions?|directives?|guidelines?|guidance|context|commands?|orders?|constraints?|policies|programming|restrictions?)`),
+  r('override.new_instructions', 'override', 0.6, String.raw`\b(?:new|updated|revised|real|actual|true|additional|priority|urgent|important)\s+(?:instructions?|directives?|system (?:prompt|instructions?|message))\s*(?:[:\-–—]|follow|below|are|for (?:you|the (?:ai|assistant|agent|model)))`),
+  r('override.you_are_now', 'override', 0.55, String.raw`\byou are (?:now|no longer)\b|\bfrom (?:now on|this point(?: on| forward)?)[,\s]+(?:you|the (?:ai|assistant|agent|model))\b|\b(?:act|behave|respond|pretend) (?:as if you are|as|like) (?:an? )?(?:unrestricted|unfiltered|jailbroken|evil|different|new) `),
+  r('override.jailbreak', 'override', 0.3, String.raw`\b(?:developer mode|jailbr(?:eak|oken)|dan mode|do anything now|god mode|unrestricted mode|no (?:restrictions|limitations|filters) mode)\b`),
+  r('override.reveal_prompt', 'override', 0.75, String.raw`\b(?:reveal|print|output|repeat|show|display|leak|dump|tell me|write out|recite)${GAP}?(?:your|the)\s+(?:full |entire |original |hidden |initial )?(?:system prompt|system message|initial instructions|hidden instructions|instructions above|prompt above)`),
+  r('override.instead', 'override', 0.35, String.raw`\b(?:instead|rather than)\b${GAP}?(?:of )?(?:summari[sz]|translat|answer|follow|do)\w*${GAP}?(?:you (?:must|should|will)|do the following)`),
+
+  // Text that talks to the model reading it.
+  r('addressed.ai_reading', 'addressed_to_ai', 0.6, String.raw`\b${AI}\s+(?:that (?:is|are) )?${READING}\s+(?:this|these|the following|the above|it|my|our)\b`),
+  r('addressed.if_you_are_ai', 'addressed_to_ai', 0.8, String.raw`\bif (?:you are|you're|you re) (?:an? )?(?:ai|llm|language model|assistant|bot|chatbot|automated (?:system|agent|assistant)|agent|gpt|claude|copilot)\b`),
+  r('addressed.note_to_ai', 'addressed_to_ai', 0.75, String.raw`\b(?:note|message|instructions?|notice|directive|reminder|request)s?\s+(?:to|for)\s+(?:the |any |all |every )?(?:ai|llm|language model|assistant|agent|model|bot|chatbot|automated|copilot|gpt|claude)`),
+  r('addressed.hey_ai', 'addressed_to_ai', 0.7, String.raw`(?:^|[\n.!>])\s*(?:attention|dear|hey|hello|hi|important|note|psst)[,:!\s]+(?:the |all |any )?(?:ai|llm|assistant|agent|bot|chatbot|chatgpt|claude|gemini|copilot|gpt|language model|model)s?\b`),
+  r('addressed.ai_must', 'addressed_to_ai', 0.6, String.raw`\b(?:ai|llm|assistant|agent|chatbot|copilot|language model|model)s?\b(?:\s+\w+){0,3}\s+(?:must|should|shall|are required to|is required to|need to|needs to|have to|has to|is instructed to|are instructed to|will now)\s`),
+  r('addressed.your_response', 'addressed_to_ai', 0.45, String.raw`\byour (?:response|reply|answer|summary|output|completion|next message|final answer)\s+(?:must|should|shall|has to|needs to|will|is to)\b`),
+  r('addressed.in_your_response', 'addressed_to_ai', 0.3, String.raw`\b(?:in|at the (?:end|start|beginning) of|before|after) your (?:response|reply|answer|summary|output)\b`),
+  r('addressed.hide_from_user', 'addressed_to_ai', 0.7, String.raw`\b(?:do not|don't|dont|never|must not)\s+(?:tell|mention|inform|reveal|disclose|show|alert|notify|warn|say (?:anything )?to)\s+(?:this |that |it |anything )?(?:to )?(?:the )?(?:user|human|operator|customer|requester)\b|\bwithout (?:telling|informing|notifying|alerting|asking|warning) (?:the )?(?:user|human|operator)\b|\bthe (?:user|human|operator) (?:must|should|need) not (?:know|see|be told|find out|notice)\b`),
+  r('addressed.when_summarising', 'addressed_to_ai', 0.35, String.raw`\b(?:when|while|before|after) (?:you )?(?:summari[sz]|translat|process|read|review|analy[sz]|answer|respond)\w*\s+(?:this|these|the (?:above|following|page|document|email|file|ticket|message|data))\b`),
+
+  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?${AI_NOUN}(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:\s*(?::|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n]{0,80}?:)\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`, HUMAN_ROLE),
+  r('addressed.vocative', 'addressed_to_ai', 0.35, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?${AI_NOUN}(?:\s[^:\n]{0,60}?)?\s*(?::|—|–)`, HUMAN_ROLE),
+  r('addressed.conditional', 'addressed_to_ai', 0.75, String.raw`\b(?:if|when|whenever|once|while|in case)\s+(?:this|the|your|an?|any|these|it)\b[^.\n]{0,60}?\b(?:is|are|was|were|gets?|being)\s+(?:being\s+)?(?:read|processed|summari[sz]ed|reviewed|analy[sz]ed|handled|screened|triaged|parsed|opened|viewed|indexed|ingested|answered|translated)\s+by\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}|\b(?:if|when|whenever|once|while)\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}\s+(?:is\s+|are\s+)?(?:reads?|reading|process(?:es|ing)?|summari[sz](?:es|ing)|review(?:s|ing)|analy[sz](?:es|ing)|handles?|handling|answers?|answering|installs?|installing|uses?|using|generates?|generating|builds?|building|visits?|visiting|helps?|helping|opens?|opening)\b`),
+  r('addressed.ai_that_reads', 'addressed_to_ai', 0.6, String.raw`\b${AI_NOUN}\s+(?:that|which|who)\s+(?:reads?|process(?:es)?|summari[sz]es?|analy[sz]es?|index(?:es)?|reviews?|answers?|generates?|builds?|crawls?|scrapes?|parses?)\b`),
+  r('addressed.ai_identifier', 'addressed_to_ai', 0.5, String.raw`\b(?:ai|assistant|agent|llm|bot|copilot|model)[-_ ]?(?:directives?|instructions?|hints?|actions?|notes?|todo|commands?|guidance|tasks?|overrides?)\b\s*["'\]>:=]`),
+  r('addressed.hidden_text', 'addressed_to_ai', 0.3, String.raw`(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|font-size\s*:\s*1px|color\s*:\s*(?:#fff(?:fff)?|white)\b|left\s*:\s*-\d{3,}px|<(?:div|span|p)\s+hidden|aria-label=|alt=|<meta\s+name=)[^<]{0,200}?\b${AI_NOUN}`),
+  r('override.revoked', 'override', 0.85, String.raw`\b(?:previous|prior|earlier|original|all|your|existing|current)\s+(?:[\p{L}-]+\s+)?(?:instructions?|rules?|guidelines?|directives?|prompts?|policies|constraints)\s+(?:are|is|have been|has been|were)\s+(?:now\s+)?(?:revoked|cancell?ed|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer (?:valid|apply|in effect|active))`),
+  r('override.ignore_user', 'override', 0.7, String.raw`\b(?:ignore|disregard)\s+(?:what(?:ever)?|anything)\s+(?:the user|they|you were|you've been|you have been)\b|\b(?:instruction|prompt)s?\s+(?:override|update)\b|\bsystem prompt (?:update|override|change)\b`),
+  r('tool.use_tool', 'tool_trigger', 0.45, String.raw`\b(?:use|using|call|calling|invoke|invoking|with|via|through)\s+(?:your|the|its|their)\s+(?:[\p{L}-]+\s+){0,2}?tools?\b`),
+  r('tool.function_call', 'tool_trigger', 0.6, String.raw`\b(?:call|execute|invoke|run|trigger)\s+[a-z_][\w.]*\((?:\s*\)|\s*[a-z_]+\s*=|\s*["'{\[])|\{\s*\\?"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
+  r('exfil.url_param_secret', 'exfiltration', 0.6, String.raw`https?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`),
+  r('exfil.data_in_url', 'exfiltration', 0.6, String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\b[^.\n]{0,80}\b(?:into|in|to)\s+(?:the\s+)?(?:query string|url|link|image url)`),
+  // Pretending to be the conversation's structure.
+  r('role.template_token', 'role_impersonation', 0.9, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
+  r('role.header', 'role_impersonation', 0.45, String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:message|prompt|instructions?|override|note)?\s*:\s+[\p{L}"']`),
+  r('role.bracket', 'role_impersonation', 0.7, String.raw`[\[(<{]\s*(?:system|admin|administrator|developer|sys|root|operator|security)[\s_-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)?\s*[\])>}]`),
+  r('role.fake_close', 'role_impersonation', 0.75, String.raw`</\s*(?:untrusted[_-]?tool[_-]?output|tool[_-]?(?:output|result|response)|function[_-]?(?:output|result)|document|context|data|search[_-]?results?|user[_-]?input|email|webpage|content)\s*>`),
+  r('role.end_of_output', 'role_impersonation', 0.45, String.raw`\b(?:end of|end|close|exit) (?:the )?(?:tool|function|document|search|web ?page|email|file|untrusted) ?(?:output|result|response|content|context|data)?\s*[\])>.\-=*]*\s*(?:\n|$)`),
+  r('role.begin_system', 'role_impersonation', 0.8, String.raw`\b(?:begin|start|beginning of)\s+(?:new |updated )?(?:system|developer|admin)\s+(?:prompt|message|instructions?)`),
+
+  // Trying to make the model act.
+  r('tool.call_syntax', 'tool_trigger', 0.55, String.raw`"(?:function_call|tool_calls?|tool_use|tool_name|recipient_name)"\s*:|<(?:tool_call|function_call|invoke)\b|\bfunctions\.[a-z_]+\(`),
+  r('tool.call_verb', 'tool_trigger', 0.4, String.raw`\b(?:call|invoke|use|run|execute|trigger|fire)\s+(?:the\s+)?[\x60'"]?[a-z0-9_]+(?:[._][a-z0-9_]+)+[\x60'"]?\s+(?:tool|function|command|endpoint|api)\b|\b(?:call|invoke|trigger)\s+(?:the\s+)?[\x60'"]?[a-z0-9_.]+[\x60'"]?\s+(?:tool|function)\s+with\b`),
+  r('tool.destructive_shell', 'tool_trigger', 0.45, String.raw`\brm\s+-[a-z]*r[a-z]*f?\s+(?:/|~|\*|\$home)|\bcurl\b[^\n|]{0,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|\bwget\b[^\n|]{0,200}\|\s*(?:sudo\s+)?(?:ba)?sh\b|\bchmod\s+777\s+/|\bmkfs\.|\bdd\s+if=/dev/(?:zero|random)`),
+  r('tool.approve', 'tool_trigger', 0.35, String.raw`\b(?:approve|authori[sz]e|confirm|accept|merge|sign off on|greenlight)\s+(?:the |this |that |all |any |every )?(?:pending |open |outstanding )?(?:requests?|pull requests?|prs?|payments?|refunds?|transactions?|transfers?|invoices?|changes?|deployments?|wire)\b`),
+  r('tool.escalate', 'tool_trigger', 0.7, String.raw`\bgrant\s+(?:yourself|itself|me|the (?:assistant|agent|ai)|this (?:user|account|agent))\s+(?:full |admin(?:istrator)? |root |elevated |all |unrestricted )|\b(?:spawn|create|start)\s+(?:a\s+)?(?:sub-?agent|agent|child)\s+with\s+(?:full|all|every|unrestricted|admin)\b|\b(?:disable|turn off|bypass|skip)\s+(?:the\s+)?(?:approval|safety|security|audit|review|confirmation)s?\s*(?:check|step|gate|process|filter|logging)?`),
+  r('tool.mass_delete', 'tool_trigger', 0.35, String.raw`\b(?:delete|drop|wipe|truncate|purge|erase|destroy|remove)\s+(?:all|every|the entire|the whole|the)\s+(?:records|rows|files|users|tables?|database|data|accounts|customers|backups|repositor(?:y|ies)|branches|logs|emails)\b`),
+  r('tool.transfer', 'tool_trigger', 0.35, String.raw`\b(?:transfer|wire|send|pay|refund|issue)\s+(?:a\s+)?(?:refund of\s+)?(?:[$€£]\s?\d|\d[\d,.]*\s?(?:usd|eur|gbp|dollars|euros))`),
+
+  // Getting data out.
+  r('exfil.image_beacon', 'exfiltration', 0.85, String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)[^)\s]*\)`),
+  r('exfil.url_placeholder', 'exfiltration', 0.65, String.raw`https?://[^\s)"'<>]*[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c|\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`),
+  r('exfil.send_secrets', 'exfiltration', 0.55, String.raw`\b(?:send|forward|post|upload|email|e-mail|mail|transmit|exfiltrate|leak|copy|paste|submit|share|sync|relay|cc|bcc|dump)\b${GAP}?(?:the |all |your |any |my |our |their |every )?(?:full |entire |complete |raw )?${SECRETS}\b(?:[^.\n]{0,60})\b(?:to|at|into|via)\s+(?:https?://|[\w.+-]+@|the (?:following|address|url|endpoint|webhook)|(?:this|that|our|my) (?:address|url|endpoint|webhook|server|email))`),
+  r('exfil.include_secret', 'exfiltration', 0.75, String.raw`\b(?:include|append|add|insert|embed|put|attach|paste|encode)\s+(?:the |your |any |all |a copy of (?:the |your )?)?(?:user's |users' |customer's )?(?:api[ _-]?keys?|tokens?|access tokens?|passwords?|credentials?|secrets?|system prompt|session (?:cookie|id|token)s?|\.env(?: file)?|environment variables|private keys?|ssh keys?|conversation(?: history)?|chat history)\b[^.\n]{0,60}\b(?:in|into|to|at the end of|inside)\s+(?:your|the|a|this)\s+(?:reply|response|answer|url|link|summary|output|message|image|markdown|query)`),
+  r('exfil.visit_url', 'exfiltration', 0.4, String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),
+
+  // Hiding instructions in encodings.
+  r('encoding.respond_encoded', 'encoding', 0.7, String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`),
+  r('encoding.decode_and_follow', 'encoding', 0.65, String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply)\b`),
+  r('encoding.spaced_letters', 'encoding', 0.4, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`),
+];
+
+/**
+ * Overrides in other languages (normalized, lowercase): the classic phrasings, new
+ * instructions, and text addressed to an AI, in the languages the corpus covers.
+ */
+export const MULTILINGUAL_RULES: readonly Rule[] = [
+  r('override.es', 'override', 0.85, String.raw`\b(?:ignora|ignore|ignorad|ignoren|olvida|olvide|olviden|omite|descarta)\b${GAP}?(?:todas? |todos? )?(?:las |los |tus |sus )?(?:instrucciones|indicaciones|órdenes|reglas|directrices)\s+(?:anteriores|previas|originales|del sistema)`),
+  r('override.pt', 'override', 0.85, String.raw`\b(?:ignore|ignora|ignorem|esqueça|esqueca|desconsidere|descarte)\b${GAP}?(?:todas? |todos? )?(?:as |os |suas )?(?:instruções|instrucoes|orientações|regras|diretrizes)\s+(?:anteriores|prévias|previas|originais|do sistema)`),
+  r('override.fr', 'override', 0.85, String.raw`\b(?:ignore[zr]?|oublie[zr]?|ne tiens? pas compte de|ne tenez pas compte de|fais abstraction de)\b${GAP}?(?:toutes |tous )?(?:les |tes |vos )?(?:instructions|consignes|directives|règles|regles)\s+(?:précédentes|precedentes|antérieures|anterieures|initiales|du système|du systeme)`),
+  r('override.de', 'override', 0.85, String.raw`\b(?:ignorier\w*|vergiss|vergessen sie|missachte\w*|übergeh\w*)\b${GAP}?(?:alle |sämtliche )?(?:vorherigen|bisherigen|obigen|vorigen|früheren|ursprünglichen)\s+(?:anweisungen|instruktionen|befehle|regeln|vorgaben|anordnungen)`),
+  r('override.it', 'override', 0.85, String.raw`\b(?:ignora|ignorate|dimentica|dimenticate|trascura)\b${GAP}?(?:tutte |tutti )?(?:le |i )?(?:istruzioni|indicazioni|regole|direttive)\s+(?:precedenti|anteriori|originali|di sistema)`),
+  r('override.nl', 'override', 0.85, String.raw`\b(?:negeer|vergeet)\b${GAP}?(?:alle )?(?:vorige|eerdere|voorgaande|bovenstaande|oorspronkelijke)\s+(?:instructies|aanwijzingen|opdrachten|regels)`),
+  r('override.pl', 'override', 0.85, String.raw`\b(?:zignoruj|ignoruj|zapomnij)\b${GAP}?(?:wszystkie )?(?:poprzednie|wcześniejsze|wczesniejsze|powyższe)\s+(?:instrukcje|polecenia|zasady|wytyczne)`),
+  r('override.ru', 'override', 0.85, String.raw`(?:игнорируй\w*|проигнорируй\w*|забудь\w*|не обращай\w* внимания на|отбрось\w*)${GAP}?(?:все )?(?:предыдущие|прежние|прошлые|вышеуказанные|исходные|системные)\s+(?:инструкци\w*|указани\w*|правила|команд\w*)`),
+  r('override.tr', 'override', 0.85, String.raw`(?:önceki|yukarıdaki|tüm)\s+(?:tüm\s+)?(?:talimatları|komutları|kuralları)\s+(?:yok say|görmezden gel|unut|dikkate alma)`),
+  r('override.vi', 'override', 0.85, String.raw`(?:bỏ qua|phớt lờ|quên)\s+(?:tất cả\s+)?(?:các\s+|mọi\s+)?(?:hướng dẫn|chỉ dẫn|lệnh|quy tắc)\s+(?:trước|trước đó|ban đầu)`),
+  r('override.id', 'override', 0.85, String.raw`\b(?:abaikan|lupakan)\b\s+(?:semua\s+)?(?:instruksi|perintah|aturan|petunjuk)\s+(?:sebelumnya|terdahulu|awal)`),
+  r('override.zh', 'override', 0.85, String.raw`(?:忽略|无视|忽视|不要理会|忘记|忘掉|無視|忘記)(?:掉)?(?:你)?(?:之前|以上|先前|前面|上述|上面|原来|原來|所有|全部)(?:的)?(?:所有|全部)?(?:的)?(?:指令|指示|说明|說明|提示|规则|規則|命令|设定|設定)`),
+  r('override.ja', 'override', 0.85, String.raw`(?:以前|前|上記|これまで|先ほど|最初)の(?:すべての|全ての)?(?:指示|命令|ルール|指令|プロンプト)(?:は|を)?(?:すべて|全て)?(?:無視|忘れ)`),
+  r('override.ko', 'override', 0.85, String.raw`(?:이전|앞의|위의|기존|모든)\s*(?:모든\s*)?(?:지시|명령|지침|규칙|프롬프트)(?:을|를|은|는|사항을|사항은)?\s*(?:모두\s*)?(?:무시|잊)`),
+  r('override.ar', 'override', 0.85, String.raw`(?:تجاهل|انس|اهمل|أهمل)\s+(?:جميع\s+|كل\s+)?(?:التعليمات|الأوامر|الاوامر|القواعد)\s+(?:السابقة|الأصلية)`),
+  r('override.hi', 'override', 0.85, String.raw`(?:पिछले|पिछली|पहले के|ऊपर के|सभी)\s+(?:सभी\s+)?(?:निर्देशों|निर्देश|आदेशों|नियमों)\s+(?:को\s+)?(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)`),
+  r('override.new_instructions_intl', 'override', 0.55, String.raw`(?:nuevas instrucciones|novas instruções|nouvelles instructions|neue anweisungen|nuove istruzioni|nieuwe instructies|nowe instrukcje|новые инструкции|yeni talimatlar|新的指令|新指令|新しい指示|새로운 지시|تعليمات جديدة|नए निर्देश)\s*[:：]`),
+  r('addressed.intl', 'addressed_to_ai', 0.6, String.raw`(?:asistente de ia|asistente virtual|assistant (?:ia|virtuel)|assistente (?:de ia|virtual|ia)|ki-assistent|ki assistent|als ki|ии-ассистент|ассистент ии|языковая модель|人工智能助手|ai助手|ai 助手|aiアシスタント|ai アシスタント|ai 어시스턴트|인공지능|مساعد الذكاء الاصطناعي|एआई सहायक|yapay zeka asistanı|trợ lý ai|asisten ai)`),
+  r('addressed.intl_if_ai', 'addressed_to_ai', 0.8, String.raw`(?:si eres una? (?:ia|inteligencia artificial|asistente)|si vous êtes une? (?:ia|intelligence artificielle|assistant)|se você é uma? (?:ia|inteligência artificial|assistente)|wenn du eine? (?:ki|künstliche intelligenz|assistent)|если ты (?:ии|искусственный интеллект|ассистент|языковая модель)|如果你是(?:ai|人工智能|助手|语言模型)|あなたが(?:ai|人工知能)|당신이 (?:ai|인공지능))`),
+  r('addressed.intl_vocative', 'addressed_to_ai', 0.6, String.raw`(?:\bki\b|\bia\b|\bии\b|\bші\b|τεχνητής νοημοσύνης|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء الاصطناعي|הבינה המלאכותית|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|\basisten\b|ассистент|асистент|агент|\bajan|\basistent|\bassistente?n?\b|\basystent|βοηθ|\bagente\b|\basistente\b|\bai\b(?=[^\n]{0,50}[^\x00-\x7f]))[^\n.:：]{0,50}[:：]`),
+];
