@@ -13,7 +13,7 @@ import { isAosError } from '../errors.js';
 import type { LeaseOutcome } from '../kernel/lease.js';
 import type { ProgramContext, ProgramRunner } from '../kernel/program.js';
 import type { JsonValue } from '../security/canonical/index.js';
-import { wrapUntrusted } from '../security/untrusted/wrap.js';
+import { presentToolResult, wrapUntrusted } from '../security/untrusted/index.js';
 import type { ActorClass } from '../syscall/index.js';
 import type { ToolDescriptor } from '../tools/index.js';
 import { type OfferedTools, offeredTools } from './tools.js';
@@ -182,9 +182,10 @@ async function callTool(
   }
   let next: AgentState | undefined;
   try {
-    await context.callTool(state.checkpoint + 1, call.name, call.arguments as JsonValue, (result) => {
+    await context.callTool(state.checkpoint + 1, call.name, call.arguments as JsonValue, (result, scan) => {
       const evidence = tool.reversible ? `E${state.evidence.length + 1}` : null;
-      next = answer(wrapUntrusted(call.name, evidence, JSON.stringify(result)), evidence);
+      // Scanned by the syscall; a flagged result carries its warning inside the wrapper.
+      next = answer(presentToolResult(call.name, evidence, result, scan), evidence);
       return next as unknown as JsonValue;
     });
     return next!;

@@ -28,6 +28,7 @@ export const AUDIT_EVENT_TYPES = [
   'APP_AGENT_ABANDONED_UNGROUNDED',
   'MCP_TOOLS_PINNED',
   'MCP_TOOL_DEFINITION_CHANGED',
+  'APP_INJECTION_PATTERN_DETECTED',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -10,6 +10,7 @@ import { workflowsSchema } from './workflows.js';
 import { grantSchema } from '../security/capability/index.js';
 import { mcpServersSchema, RESERVED_PREFIXES } from './mcp-servers.js';
 import { BLAST_RADIUS_LEVELS, envName, nameSchema, positiveInt } from './primitives.js';
+import { INJECTION_ACTIONS } from '../security/untrusted/present.js';
 
 export { BLAST_RADIUS_LEVELS, NAME_PATTERN } from './primitives.js';
 
@@ -49,6 +50,11 @@ const actorClassSchema = z.strictObject({
   allow_unpriced_models: z.boolean().default(false),
   // The output cap (max_tokens) of a model call that sets none; ceilings reserve against it.
   default_max_tokens: positiveInt.default(4096),
+  // Tool results that look like instructions to the model (injection): warn (a warning inside the
+  // wrapper, the default), redact the flagged passages, or block the result; flagged at threshold.
+  untrusted_content: z
+    .strictObject({ action: z.enum(INJECTION_ACTIONS).default('warn'), threshold: z.number().gt(0).max(1).default(0.5) })
+    .prefault({}),
   // What an hour of this class's tool calls costs (wall time); every call gets a ledger row.
   compute_usd_per_hour: z.number().nonnegative().default(0),
   token_ttl_seconds: positiveInt.optional(),

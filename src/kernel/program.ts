@@ -4,6 +4,7 @@
  * touch the database; every effect and every checkpoint goes through the syscall or here.
  */
 import { recordAuditEvent } from '../audit/index.js';
+import type { ResultScan } from '../security/untrusted/index.js';
 import { sha256Hex, canonicalJson, type JsonValue } from '../security/canonical/index.js';
 import type { Syscall, SyscallDeps, ToolResult } from '../syscall/index.js';
 import type { Lease, LeaseOutcome } from './lease.js';
@@ -20,7 +21,7 @@ export interface ProgramContext {
    * Calls a tool as step `step`: fenced by the lease, idempotency key `<actor>:<step>` on every
    * attempt, and the checkpoint `next(result)` committed by the statement that records success.
    */
-  callTool(step: number, tool: string, args: JsonValue, next: (result: ToolResult) => JsonValue, signal?: AbortSignal): Promise<ToolResult>;
+  callTool(step: number, tool: string, args: JsonValue, next: (result: ToolResult, scan: ResultScan) => JsonValue, signal?: AbortSignal): Promise<ToolResult>;
   /** A checkpoint without a tool call (a skipped step, a model reply), as CHECKPOINT_WRITTEN. */
   checkpoint(step: number, state: JsonValue, note: { [key: string]: JsonValue }): Promise<void>;
   syscall: Syscall;
@@ -68,9 +69,9 @@ export function programContext(
         epoch: lease.epoch,
         idempotencyKey: `${lease.actorId}:${step}`,
         signal: signal ? AbortSignal.any([run.signal, signal]) : run.signal,
-        checkpoint: (value) => {
+        checkpoint: (value, scan) => {
           faultPoint('after-effect');
-          return { step, state: next(value) };
+          return { step, state: next(value, scan) };
         },
       });
       return result;

@@ -11,7 +11,7 @@ import { AosError, isAosError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { type CapabilityClaims, patternCovers } from '../security/capability/index.js';
 import { packageVersion } from '../version.js';
-import { errorResult, jsonResult } from './results.js';
+import { errorResult, toolResult } from './results.js';
 import { SPAWN_SUBAGENT, spawnSubagent, WAIT_FOR_APPROVAL, waitForApproval } from './own-tools.js';
 
 export interface McpSession {
@@ -68,9 +68,7 @@ export function createMcpServer(runtime: Runtime, session: McpSession): Server {
       if (name === WAIT_FOR_APPROVAL.name) return await waitForApproval(runtime, await claims(), args, extra);
       if (name === SPAWN_SUBAGENT.name) return await spawnSubagent(runtime, session, args);
       const outcome = await runtime.syscall.callTool(session.token, name, args, session.principal);
-      // An upstream tool's result is the upstream's content blocks: passed on as they came.
-      if (runtime.gateway.owns(name)) return { ...(outcome.result as CallToolResult), isError: false };
-      return jsonResult(outcome.result);
+      return toolResult(name, outcome.result, outcome.scan, runtime.gateway.owns(name));
     } catch (error) {
       if (isAosError(error, 'APPROVAL_REQUIRED')) return pendingResult(session, name, error);
       if (isAosError(error)) return errorResult(error);

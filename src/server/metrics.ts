@@ -47,6 +47,18 @@ export function createMetrics(db: Db, anchors: AnchorStatus): Metrics {
       this.set(Number(rows[0]?.n ?? 0));
     },
   });
+  new Gauge({
+    name: 'aosiq_injection_detected_total',
+    help: 'Tool results flagged as possible prompt injection (APP_INJECTION_PATTERN_DETECTED), by the action taken',
+    labelNames: ['action'] as const,
+    registers: [registry],
+    async collect() {
+      const { rows } = await db.query<{ action: string; n: number }>(
+        `SELECT payload->>'action' AS action, count(*)::int AS n FROM audit_events WHERE type = 'APP_INJECTION_PATTERN_DETECTED' GROUP BY 1`,
+      );
+      for (const action of ['warn', 'redact', 'block']) this.set({ action }, Number(rows.find((row) => row.action === action)?.n ?? 0));
+    },
+  });
   const anchorGauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   anchorGauge('aosiq_audit_anchor_successes_total', 'Checkpoints written to anchor stores', () => anchors.successes);

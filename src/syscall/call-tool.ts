@@ -5,7 +5,9 @@ import { redactSecrets, storableText } from '../audit/redact.js';
 import { AosError, isAosError } from '../errors.js';
 import { canonicalJson, type JsonValue, sha256Hex } from '../security/canonical/index.js';
 import { type CapabilityClaims, findGrant } from '../security/capability/index.js';
+import { type ResultScan, scanResult } from '../security/untrusted/index.js';
 import { createToolContext } from '../tools/index.js';
+import { recordInjection } from './injection.js';
 import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import type { SyscallDeps, ToolResult } from './ports.js';
 import { recordRefusal } from './record.js';
@@ -16,8 +18,8 @@ export interface StepContext {
   epoch: number;
   /** Derived from (actor, step), the same on every attempt: what the tool sees. */
   idempotencyKey: string;
-  /** The checkpoint written by the same statement as TOOL_CALL_COMPLETED, from the result. */
-  checkpoint?: (result: ToolResult) => { step: number; state: JsonValue };
+  /** The checkpoint written by the same statement as TOOL_CALL_COMPLETED, from the result and its injection scan. */
+  checkpoint?: (result: ToolResult, scan: ResultScan) => { step: number; state: JsonValue };
   /** Cancels the call (the actor was killed, or its step timed out). */
   signal?: AbortSignal;
 }
@@ -27,6 +29,8 @@ export interface ToolCallOutcome {
   callId: string;
   result: ToolResult;
   approvalId: string | null;
+  /** The result's injection scan and the class's policy: how a model or an MCP client may be shown it. */
+  scan: ResultScan;
 }
 
 interface CheckedCall {
@@ -220,11 +224,8 @@ export async function callTool(
     );
   }
   const callId = `${claims.sid}:${started.seq}`;
-  return {
-    callId,
-    approvalId: started.approvalId,
-    result: await dispatch(deps, call, toolName, principal, callId, step),
-  };
+  const { result, scan } = await dispatch(deps, call, toolName, principal, callId, step);
+  return { callId, approvalId: started.approvalId, result, scan };
 }
 
 /** Runs the tool with no handle on anything but plain data and an abort signal, then records the outcome. */
@@ -235,7 +236,7 @@ async function dispatch(
   principal: string | null,
   callId: string,
   step: StepContext | undefined,
-): Promise<ToolResult> {
+): Promise<{ result: ToolResult; scan: ResultScan }> {
   const { claims } = call;
   const tool = deps.tools.get(toolName);
   const usage = Object.seal({ cpuMs: null as number | null });
@@ -289,7 +290,9 @@ async function dispatch(
     result_sha256: createHash('sha256').update(canonical).digest('hex'),
     result_bytes: Buffer.byteLength(canonical),
   };
-  const checkpoint = step?.checkpoint?.(result ?? null);
+  // Scanned once, here, whoever reads it next (an agent's model, an MCP client, a workflow).
+  const scan = scanResult(result ?? null, deps.classes.get(claims.cls)?.untrusted);
+  const checkpoint = step?.checkpoint?.(result ?? null, scan);
   if (step && checkpoint) {
     const guard = { actorId: claims.sub, jti: claims.jti, epoch: step.epoch };
     try {
@@ -303,7 +306,8 @@ async function dispatch(
   } else {
     await recordOutcome(deps, claims, principal, 'TOOL_CALL_COMPLETED', toolName, { wallMs, cpuMs: usage.cpuMs ?? undefined }, completed);
   }
-  return result ?? null;
+  if (scan.detection.flagged) await recordInjection(deps, claims, principal, toolName, callId, scan);
+  return { result: result ?? null, scan };
 }
 
 /** The tool's result, or TOOL_FAILED once the deadline passes even if the tool ignores its signal. */

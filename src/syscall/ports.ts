@@ -4,6 +4,7 @@ import type { JsonValue } from '../security/canonical/index.js';
 import type { CapabilityClaims, Grant, MintClaims } from '../security/capability/index.js';
 import type { BackendPricing, Pico } from '../ledger/index.js';
 import type { LlmBackend } from '../llm/types.js';
+import type { InjectionPolicy } from '../security/untrusted/index.js';
 import type { Db } from '../store/db.js';
 import type { ToolDefinition } from '../tools/index.js';
 
@@ -17,6 +18,8 @@ export interface ActorClass {
   requireGrounding?: boolean;
   /** Refresh the token when a worker dispatches the actor, up to this long after its spawn. */
   tokenRefresh?: { maxLifetimeSeconds: number } | undefined;
+  /** What is done with tool results that look like injection (default: warn at 0.5). */
+  untrusted?: InjectionPolicy;
   /** What a millisecond of its tool calls costs, for the compute ledger; 0 when absent. */
   computePerMs?: Pico;
   /** The egress envelope and spending limits of its model calls; absent: no model at all. */

@@ -161,9 +161,11 @@ mcp_servers:
   it('calls an upstream tool through the syscall and passes its content on', async () => {
     const read = await call('files.read_text_file', { path: path.join(root, 'notes.txt') });
     expect(read.isError).toBe(false);
-    expect(read.content).toEqual([{ type: 'text', text: 'upstream notes\n' }]);
+    // The upstream's content blocks, each text wrapped as untrusted output of our tool.
+    expect(read.content).toEqual([{ type: 'text', text: expect.stringMatching(/^<untrusted_tool_output tool="files\.read_text_file" nonce="[0-9a-f]{16}">\nupstream notes\n\n<\/untrusted_tool_output nonce="[0-9a-f]{16}">$/) }]);
+    expect(read.structuredContent).toEqual({ content: 'upstream notes\n' });
     const looked = await call('words.look_up', { word: 'gateway' });
-    expect(looked.content).toEqual([{ type: 'text', text: 'gateway: found' }]);
+    expect(looked.content).toEqual([{ type: 'text', text: expect.stringContaining('\ngateway: found\n</untrusted_tool_output nonce=') }]);
     const bad = await call('files.read_text_file', { file: 'notes.txt' });
     expect(bad).toMatchObject({ isError: true, structuredContent: { code: 'INVALID_INPUT' } });
     expect(await t.count("SELECT count(*) AS n FROM audit_events WHERE type = 'TOOL_CALL_COMPLETED' AND payload->>'tool' = 'files.read_text_file'")).toBe(1);

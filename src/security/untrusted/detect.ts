@@ -29,6 +29,7 @@ const ANCHOR =
   /ignor|disregard|forget|instruct|prompt|assistant|\bai\b|a\.i\.|llm|language model|agent|summari[sz]|chatbot|copilot|chatgpt|claude|gemini|\bbots?\b|you are now|from now on|your (?:response|reply|answer|summary|output)|<\||\[\/?inst|<<sys|<\/(?:tool|untrusted|function|document|context|data|search|user|email|webpage|content)|rm -|curl |wget |\| *(?:ba|z)?sh\b|approve|grant (?:yourself|itself|me)|!\[|exfil|base ?64|rot ?13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|instruc|anweisung|istruzion|instrukc|инструкц|указани|指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|talimat|hướng dẫn|instruksi|\bki\b|\bia\b|ии|ші|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์|yapay zek|asisten|ассистент|агент|[\u00ad\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]|\udb40[\udc00-\udc7f]|[\u0370-\u03ff\u0400-\u04ff]|automated (?:assistant|agent|system|tool)|(?:call|use|with) (?:the|your) \w+ tool|\btool (?:call|use)|%7b[a-z_]|\{\{?[a-z_]+\}|[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)/gi;
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}[\s:]?){16,}\b/g;
 const META = /prompt injection|jailbreak|attack|malicious|adversar|red team|payload|exploit|vulnerab|cve-\d|researcher|for example|for instance|such as|e\.g\.|technique|mitigat|phishing|social engineering|example|detect|defen[cs]e|awareness|training/g;
+const STRONG_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|bots?|copilots?|automated|summari[sz]ers?)\b/;
 const QUOTE_BEFORE = /["“‘'`]\s*$|`[^`\n]*$/;
 
 export interface Span {
@@ -122,27 +123,83 @@ function anchorRegions(text: string): [number, number][] {
  */
 function readWindow(window: string): Match[] {
   const meta = new Set(window.match(META) ?? []).size;
+  const fences = meta >= 2 ? [...window.matchAll(/```/g)].map((fence) => fence.index) : [];
   const matches: Match[] = [];
+  const regions = new Map<RegExp, [number, number][]>();
   for (const rule of ALL_RULES) {
-    if (rule.requires && !rule.requires.test(window)) continue;
-    for (const found of window.matchAll(rule.pattern)) {
-      if (rule.exclude?.test(found[0])) continue;
-      const start = found.index;
-      let weight = rule.weight;
-      if (meta >= 3) weight *= quotedAt(window, start) ? 0.25 : 0.45;
-      else if (meta >= 2 && quotedAt(window, start)) weight *= 0.3;
-      matches.push({ rule: rule.id, family: rule.family, weight, start, end: start + found[0].length });
+    let spans: [number, number][] = [[0, window.length]];
+    if (rule.near) {
+      if (!regions.has(rule.near)) regions.set(rule.near, nearRegions(window, rule.near));
+      spans = regions.get(rule.near)!;
+    }
+    for (const [from, to] of spans) {
+      // A region that starts mid-line must not look like the start of a line to the rule.
+      const prefix = from === 0 || window[from - 1] === '\n' ? '' : '\u0000';
+      const text = from === 0 && to === window.length ? window : prefix + window.slice(from, to);
+      for (const found of text.matchAll(rule.pattern)) {
+        // A human title ("support agent") excludes the match unless it also names an AI outright.
+        if (rule.exclude?.test(found[0]) && !STRONG_AI.test(found[0])) continue;
+        const start = from + found.index - prefix.length;
+        let weight = rule.weight;
+        if (meta >= 3) weight *= quotedAt(window, start, fences) ? 0.25 : 0.45;
+        else if (meta >= 2 && quotedAt(window, start, fences)) weight *= 0.3;
+        matches.push({ rule: rule.id, family: rule.family, weight, start: Math.max(start, from), end: start + found[0].length });
+      }
     }
   }
-  matches.push(...spacedOut(window));
+  matches.push(...spacedOut(window), ...deobfuscated(window));
   return matches;
 }
 
-/** Inside a fenced code block, or right after a quote mark or backtick. */
-function quotedAt(window: string, offset: number): boolean {
-  const before = window.slice(0, offset);
-  if ((before.match(/```/g) ?? []).length % 2 === 1) return true;
-  return QUOTE_BEFORE.test(before.slice(-80));
+/** Where a costly rule can match: from 150 characters before each hit to 450 after, merged. */
+function nearRegions(window: string, near: RegExp): [number, number][] {
+  const regions: [number, number][] = [];
+  near.lastIndex = 0;
+  for (let hit = near.exec(window); hit; hit = near.exec(window)) {
+    const from = Math.max(0, hit.index - 150);
+    const to = Math.min(window.length, hit.index + 450);
+    const last = regions[regions.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else regions.push([from, to]);
+  }
+  return regions;
+}
+
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '8': 'b', '@': 'a', '$': 's' };
+const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
+
+/**
+ * Instructions hidden by a simple transformation: leetspeak, escapes (URL, \\u, \\x, HTML
+ * entities), or text written backwards with a hint to read it so. The window is undone and read
+ * again; a rule that matches only then is an encoded instruction.
+ */
+function deobfuscated(window: string): Match[] {
+  const candidates: [string, string][] = [];
+  // Leetspeak: a good share of the words mix digits into letters (not the odd hex id in a log).
+  const leet = (window.match(/\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b/g) ?? []).length;
+  if (leet >= 4 && leet >= 0.3 * (window.match(/\b[a-z0-9]{3,}\b/g) ?? []).length) {
+    candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
+  }
+  if ((window.match(ESCAPES) ?? []).length >= 6) {
+    const decoded = window.replace(ESCAPES, (escape) => {
+      const code = escape.startsWith('%') ? parseInt(escape.slice(1), 16) : escape.startsWith('&#x') ? parseInt(escape.slice(3, -1), 16) : escape.startsWith('&#') ? parseInt(escape.slice(2, -1), 10) : parseInt(escape.slice(2), 16);
+      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code).toLowerCase() : escape;
+    });
+    candidates.push(['encoding.escaped_instruction', decoded]);
+  }
+  if (/\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/.test(window)) {
+    candidates.push(['encoding.reversed_instruction', [...window].reverse().join('')]);
+  }
+  const instruction = (rules: Rule[]) => rules.some((rule) => rule.family === 'override' || rule.family === 'addressed_to_ai' || rule.family === 'exfiltration');
+  return candidates.flatMap(([rule, text]) => (instruction(readRules(text)) && !instruction(readRules(window)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
+}
+
+/** Inside a fenced code block (an odd number of fences before it), or right after a quote mark or backtick. */
+function quotedAt(window: string, offset: number, fences: readonly number[]): boolean {
+  let before = 0;
+  for (const fence of fences) if (fence < offset) before += 1;
+  if (before % 2 === 1) return true;
+  return QUOTE_BEFORE.test(window.slice(Math.max(0, offset - 80), offset));
 }
 
 /** Letters spelled out with separators ("i g n o r e ..."), joined and read again. */

@@ -65,7 +65,20 @@ export function normalize(original: string): Normalized {
   // An invisible character counts when it sits inside a word (between two letters): emoji
   // sequences use joiners and variation selectors legitimately, between symbols.
   let skippedAfterLetter = false;
-  for (const codePoint of original) {
+  for (let index = 0; index < original.length; ) {
+    const unit = original.charCodeAt(index);
+    // ASCII, most of any text, takes the short way: lowercased, no Unicode tables.
+    if (unit < 0x80) {
+      if (skippedAfterLetter && LETTER.test(original[index]!)) invisible += 1;
+      skippedAfterLetter = false;
+      chars.push(unit >= 65 && unit <= 90 ? String.fromCharCode(unit + 32) : original[index]!);
+      origins.push(index);
+      index += 1;
+      offset = index;
+      continue;
+    }
+    const codePoint = String.fromCodePoint(original.codePointAt(index)!);
+    index += codePoint.length;
     if (TAG.test(codePoint)) {
       const ascii = codePoint.codePointAt(0)! - 0xe0000;
       if (ascii >= 0x20 && ascii < 0x7f) {
@@ -85,9 +98,10 @@ export function normalize(original: string): Normalized {
         origins.push(offset);
       }
     }
-    offset += codePoint.length;
+    offset = index;
   }
-  const mixedWords = foldMixedWords(chars);
+  // Only text holding both Latin and Cyrillic or Greek letters can mix them within a word.
+  const mixedWords = FOLDABLE.test(original) && /[a-z]/i.test(original) ? foldMixedWords(chars) : 0;
   // Strings are UTF-16: one entry per code unit, so offsets line up with `text`.
   const text = chars.join('');
   const origin = new Int32Array(text.length);

@@ -1,7 +1,8 @@
 /**
  * Tool output handed to a model is data, never instructions: it goes inside delimiters that
  * name the tool and carry a per-call random nonce, so the content cannot close them early, and
- * any delimiter text inside the content is neutralised first.
+ * any delimiter text inside the content is neutralised first. A warning, when there is one,
+ * sits inside the wrapper, before the content.
  */
 import { randomBytes } from 'node:crypto';
 
@@ -12,10 +13,10 @@ const TAG = 'untrusted_tool_output';
  * wrapUntrusted('fs.read', 'E1', 'file text');
  * // '<untrusted_tool_output tool="fs.read" evidence="E1" nonce="9f…">\nfile text\n</untrusted_tool_output nonce="9f…">'
  */
-export function wrapUntrusted(tool: string, evidence: string | null, content: string): string {
+export function wrapUntrusted(tool: string, evidence: string | null, content: string, warning: string | null = null): string {
   const nonce = randomBytes(8).toString('hex');
-  // Case-insensitive, so no variant of the tag survives; the text stays readable.
-  const neutralised = content.replace(/untrusted_tool_output/gi, 'untrusted-tool-output');
-  const attributes = `tool="${tool}"${evidence ? ` evidence="${evidence}"` : ''} nonce="${nonce}"`;
-  return `<${TAG} ${attributes}>\n${neutralised}\n</${TAG} nonce="${nonce}">`;
+  // Case-insensitive and across separators, so no variant of the tag survives; the text stays readable.
+  const neutralised = content.replace(/untrusted[\s_-]*tool[\s_-]*output/gi, 'untrusted-tool-output');
+  const attributes = `tool="${tool.replace(/[^\w.-]/g, '_')}"${evidence ? ` evidence="${evidence}"` : ''} nonce="${nonce}"`;
+  return `<${TAG} ${attributes}>\n${warning ? `${warning}\n` : ''}${neutralised}\n</${TAG} nonce="${nonce}">`;
 }
