@@ -48,6 +48,7 @@ describeEachStore('syscall callTool', (store) => {
       callId: `${actor.sessionId}:2`,
       approvalId: null,
       result: { echoed: 'hello', n: 3 },
+      scan: { action: 'warn', detection: { score: 0, flagged: false, families: [], spans: [] } },
     });
 
     const events = await auditEvents(db, actor.sessionId);

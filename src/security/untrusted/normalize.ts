@@ -24,6 +24,7 @@ const OVERRIDE = /[\u202a-\u202e\u2066-\u2069]/;
 const FOLDABLE = /[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]/;
 /** Unicode tag characters (U+E0000-E007F): invisible copies of ASCII, read as the letters they copy. */
 const TAG = /\udb40[\udc00-\udc7f]/;
+const FOLDABLE_ALL = new RegExp(FOLDABLE.source, 'g');
 // eslint-disable-next-line no-misleading-character-class -- built from INVISIBLE above
 const SUSPICIOUS = new RegExp(`${INVISIBLE.source}|${BIDI.source}|${FOLDABLE.source}|${TAG.source}`);
 
@@ -56,80 +57,75 @@ export function normalize(original: string): Normalized {
     const lower = original.toLowerCase();
     if (lower.length === original.length) return { text: lower, cased: false, origin: null, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
   }
-  const chars: string[] = [];
-  const origins: number[] = [];
+  const parts: string[] = [];
+  // Each output code unit's offset in the original (NFKC expands a character to 18 at most).
+  let origin = new Int32Array(original.length + 16);
+  let length = 0;
+  const emit = (part: string, from: number, perUnit: boolean) => {
+    if (length + part.length > origin.length) {
+      const grown = new Int32Array((length + part.length) * 2);
+      grown.set(origin.subarray(0, length));
+      origin = grown;
+    }
+    for (let i = 0; i < part.length; i += 1) origin[length++] = perUnit ? from + i : from;
+    parts.push(part);
+  };
   let invisible = 0;
   let bidi = 0;
   let tags = 0;
-  let offset = 0;
   // An invisible character counts when it sits inside a word (between two letters): emoji
   // sequences use joiners and variation selectors legitimately, between symbols.
   let skippedAfterLetter = false;
+  let last = '';
+  const NON_ASCII = /[\u0080-\uffff]/g;
   for (let index = 0; index < original.length; ) {
-    const unit = original.charCodeAt(index);
-    // ASCII, most of any text, takes the short way: lowercased, no Unicode tables.
-    if (unit < 0x80) {
-      if (skippedAfterLetter && LETTER.test(original[index]!)) invisible += 1;
+    NON_ASCII.lastIndex = index;
+    const next = NON_ASCII.exec(original)?.index ?? original.length;
+    if (next > index) {
+      // A run of ASCII, most of any text: lowercased in one piece, no Unicode tables.
+      const run = original.slice(index, next);
+      if (skippedAfterLetter && LETTER.test(run[0]!)) invisible += 1;
       skippedAfterLetter = false;
-      chars.push(unit >= 65 && unit <= 90 ? String.fromCharCode(unit + 32) : original[index]!);
-      origins.push(index);
-      index += 1;
-      offset = index;
-      continue;
+      emit(run.toLowerCase(), index, true);
+      last = run[run.length - 1]!;
+      index = next;
+      if (index >= original.length) break;
     }
     const codePoint = String.fromCodePoint(original.codePointAt(index)!);
+    const offset = index;
     index += codePoint.length;
     if (TAG.test(codePoint)) {
       const ascii = codePoint.codePointAt(0)! - 0xe0000;
       if (ascii >= 0x20 && ascii < 0x7f) {
-        chars.push(String.fromCharCode(ascii).toLowerCase());
-        origins.push(offset);
+        last = String.fromCharCode(ascii).toLowerCase();
+        emit(last, offset, false);
       }
       tags += 1;
     } else if (INVISIBLE.test(codePoint)) {
-      skippedAfterLetter ||= LETTER.test(chars[chars.length - 1] ?? '');
+      skippedAfterLetter ||= LETTER.test(last);
     } else if (BIDI.test(codePoint)) {
       if (OVERRIDE.test(codePoint)) bidi += 1;
     } else {
       if (skippedAfterLetter && LETTER.test(codePoint)) invisible += 1;
       skippedAfterLetter = false;
-      for (const char of codePoint.normalize('NFKC').toLowerCase()) {
-        chars.push(char);
-        origins.push(offset);
+      const folded = codePoint.normalize('NFKC').toLowerCase();
+      if (folded.length > 0) {
+        emit(folded, offset, false);
+        last = folded[folded.length - 1]!;
       }
     }
-    offset = index;
   }
+  let text = parts.join('');
+  let mixedWords = 0;
   // Only text holding both Latin and Cyrillic or Greek letters can mix them within a word.
-  const mixedWords = FOLDABLE.test(original) && /[a-z]/i.test(original) ? foldMixedWords(chars) : 0;
-  // Strings are UTF-16: one entry per code unit, so offsets line up with `text`.
-  const text = chars.join('');
-  const origin = new Int32Array(text.length);
-  let unit = 0;
-  chars.forEach((char, index) => {
-    for (let i = 0; i < char.length; i += 1) origin[unit++] = origins[index]!;
-  });
+  if (FOLDABLE.test(text) && /[a-z]/.test(text)) {
+    text = text.replace(/[\p{L}\p{M}]+/gu, (word) => {
+      if (!LATIN.test(word) || !FOLDABLE.test(word)) return word;
+      mixedWords += 1;
+      return word.replace(FOLDABLE_ALL, (char) => CONFUSABLE[char] ?? char);
+    });
+  }
+  origin = origin.subarray(0, length);
   return { text, cased: false, origin, invisible, bidi, mixedWords, tags };
 }
 
-/** Folds look-alikes in words that also hold Latin letters; returns how many words it changed. */
-function foldMixedWords(chars: string[]): number {
-  let folded = 0;
-  let start = 0;
-  for (let i = 0; i <= chars.length; i += 1) {
-    const char = chars[i];
-    if (char !== undefined && /[\p{L}\p{M}]/u.test(char)) continue;
-    let latin = false;
-    let foldable = false;
-    for (let j = start; j < i; j += 1) {
-      if (LATIN.test(chars[j]!)) latin = true;
-      else if (FOLDABLE.test(chars[j]!)) foldable = true;
-    }
-    if (latin && foldable) {
-      folded += 1;
-      for (let j = start; j < i; j += 1) chars[j] = CONFUSABLE[chars[j]!] ?? chars[j]!;
-    }
-    start = i + 1;
-  }
-  return folded;
-}
