@@ -13,7 +13,7 @@ import os from 'node:os';
 import { DEFAULT_THRESHOLD, detectInjection } from '../src/security/untrusted/index.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { loadCorpus, type Sample } from '../test/support/injection-corpus.js';
-import { percentile, scratchDatabase } from './support.js';
+import { BASELINE_TABLE, baseline, measure, percentile, scratchDatabase } from './support.js';
 
 /** What a phrase-list filter looks for: the classic override phrases. */
 const PHRASES = [
@@ -104,20 +104,15 @@ function timed(runs: number, fn: () => unknown): { p50: number; p99: number } {
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
+/** The project's baseline (bench/support.ts): one transaction taking a session lock and inserting a row. */
 async function commitLatency(): Promise<{ p50: number; p99: number } | null> {
   const scratch = await scratchDatabase().catch(() => null);
   if (!scratch) return null;
   const db = await openPostgres(scratch.url, 2);
   try {
-    await db.exec('CREATE TABLE bench_commit (id bigserial PRIMARY KEY, payload text NOT NULL)');
-    const times: number[] = [];
-    for (let i = 0; i < 300; i++) {
-      const began = performance.now();
-      await db.query('INSERT INTO bench_commit (payload) VALUES ($1)', ['{"tool":"bench.noop"}']);
-      times.push(performance.now() - began);
-    }
-    times.sort((a, b) => a - b);
-    return { p50: percentile(times, 50), p99: percentile(times, 99) };
+    await db.exec(BASELINE_TABLE);
+    await measure(1, 20, baseline(db));
+    return await measure(1, 300, baseline(db));
   } finally {
     await db.close();
     await scratch.drop();
@@ -145,7 +140,7 @@ async function main(): Promise<void> {
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
   };
   const commit = await commitLatency();
-  console.log(`\nscanning 10 KB and 1 MB (${commit ? `one PostgreSQL commit: p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
+  console.log(`\nscanning 10 KB and 1 MB (${commit ? `one PostgreSQL commit (lock + insert): p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
   for (const [label, text] of Object.entries(inputs)) {
     const ours = timed(30, () => detectInjection(text));
     const plain = timed(30, () => text.includes('ignore previous instructions'));

@@ -29,7 +29,6 @@ const ANCHOR =
   /ignor|disregard|forget|instruct|prompt|assistant|\bai\b|a\.i\.|llm|language model|agent|summari[sz]|chatbot|copilot|chatgpt|claude|gemini|\bbots?\b|you are now|from now on|your (?:response|reply|answer|summary|output)|<\||\[\/?inst|<<sys|<\/(?:tool|untrusted|function|document|context|data|search|user|email|webpage|content)|rm -|curl |wget |\| *(?:ba|z)?sh\b|approve|grant (?:yourself|itself|me)|!\[|exfil|base ?64|rot ?13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|instruc|anweisung|istruzion|instrukc|инструкц|указани|指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|talimat|hướng dẫn|instruksi|\bki\b|\bia\b|ии|ші|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์|yapay zek|asisten|ассистент|агент|[\u00ad\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]|\udb40[\udc00-\udc7f]|[\u0370-\u03ff\u0400-\u04ff]|automated (?:assistant|agent|system|tool)|(?:call|use|with) (?:the|your) \w+ tool|\btool (?:call|use)|%7b[a-z_]|\{\{?[a-z_]+\}|[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)/gi;
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}[\s:]?){16,}\b/g;
 const META = /prompt injection|jailbreak|attack|malicious|adversar|red team|payload|exploit|vulnerab|cve-\d|researcher|for example|for instance|such as|e\.g\.|technique|mitigat|phishing|social engineering|example|detect|defen[cs]e|awareness|training/g;
-const STRONG_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|bots?|copilots?|automated|summari[sz]ers?)\b/;
 const QUOTE_BEFORE = /["“‘'`]\s*$|`[^`\n]*$/;
 
 export interface Span {
@@ -137,8 +136,7 @@ function readWindow(window: string): Match[] {
       const prefix = from === 0 || window[from - 1] === '\n' ? '' : '\u0000';
       const text = from === 0 && to === window.length ? window : prefix + window.slice(from, to);
       for (const found of text.matchAll(rule.pattern)) {
-        // A human title ("support agent") excludes the match unless it also names an AI outright.
-        if (rule.exclude?.test(found[0]) && !STRONG_AI.test(found[0])) continue;
+        if (rule.exclude?.(found[0])) continue;
         const start = from + found.index - prefix.length;
         let weight = rule.weight;
         if (meta >= 3) weight *= quotedAt(window, start, fences) ? 0.25 : 0.45;
@@ -147,7 +145,7 @@ function readWindow(window: string): Match[] {
       }
     }
   }
-  matches.push(...spacedOut(window), ...deobfuscated(window));
+  matches.push(...spacedOut(window), ...deobfuscated(window, matches.some((match) => INSTRUCTION_FAMILIES.has(match.family))));
   return matches;
 }
 
@@ -165,6 +163,8 @@ function nearRegions(window: string, near: RegExp): [number, number][] {
   return regions;
 }
 
+/** The families that make text an instruction to the model, as opposed to a suspicious form. */
+const INSTRUCTION_FAMILIES = new Set<Family>(['override', 'addressed_to_ai', 'exfiltration']);
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '8': 'b', '@': 'a', '$': 's' };
 const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
 
@@ -173,7 +173,9 @@ const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
  * entities), or text written backwards with a hint to read it so. The window is undone and read
  * again; a rule that matches only then is an encoded instruction.
  */
-function deobfuscated(window: string): Match[] {
+function deobfuscated(window: string, alreadyInstructs: boolean): Match[] {
+  // Text that already reads as an instruction needs no decoding to be flagged.
+  if (alreadyInstructs) return [];
   const candidates: [string, string][] = [];
   // Leetspeak: a good share of the words mix digits into letters (not the odd hex id in a log).
   const leet = (window.match(/\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b/g) ?? []).length;
@@ -190,8 +192,7 @@ function deobfuscated(window: string): Match[] {
   if (/\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/.test(window)) {
     candidates.push(['encoding.reversed_instruction', [...window].reverse().join('')]);
   }
-  const instruction = (rules: Rule[]) => rules.some((rule) => rule.family === 'override' || rule.family === 'addressed_to_ai' || rule.family === 'exfiltration');
-  return candidates.flatMap(([rule, text]) => (instruction(readRules(text)) && !instruction(readRules(window)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
+  return candidates.flatMap(([rule, text]) => (readRules(text).some((found) => INSTRUCTION_FAMILIES.has(found.family)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
 }
 
 /** Inside a fenced code block (an odd number of fences before it), or right after a quote mark or backtick. */

@@ -13,8 +13,8 @@ export interface Rule {
   family: Family;
   weight: number;
   pattern: RegExp;
-  /** A match that also matches this is not one (a human "executive assistant", say). */
-  exclude?: RegExp;
+  /** True when a match is not one after all (a human "executive assistant", say). */
+  exclude?: (match: string) => boolean;
   /** The rule is costly: it runs only near matches of this (global) pattern, not over whole windows. */
   near?: RegExp;
 }
@@ -36,12 +36,21 @@ const HUMAN_ROLE = String.raw`(?:executive|administrative|admin|personal|teachin
 /** Whether a window names something like an AI at all: what the costly addressing rules need. */
 const MENTIONS_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|automated|models?|tools?|systems?|readers?|reviewers?)\b/g;
 
+/** Words that name an AI outright: a match holding one is about a model whatever title it also has. */
+const STRONG_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|bots?|copilots?|automated|summari[sz]ers?)\b/;
+
+/** A human title ("support agent", "assistant professor") unless the text also names an AI. */
+function humanUnlessAi(source: string): (match: string) => boolean {
+  const human = new RegExp(source, 'u');
+  return (match) => human.test(match) && !STRONG_AI.test(match);
+}
+
 const r = (id: string, family: Family, weight: number, source: string, exclude?: string): Rule => ({
   id,
   family,
   weight,
   pattern: new RegExp(source, 'gu'),
-  ...(exclude ? { exclude: new RegExp(exclude, 'u') } : {}),
+  ...(exclude ? { exclude: humanUnlessAi(exclude) } : {}),
   ...(source.includes(AI_NOUN) ? { near: MENTIONS_AI } : {}),
 });
 
