@@ -3,7 +3,8 @@
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
  * read while tuning). Then the cost: scanning 1 MB of ordinary tool output (logs, and prose)
- * against `String.prototype.includes` over the same text and one PostgreSQL commit, with p50/p99.
+ * against `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL
+ * commit, with p50/p99.
  *
  * Run: npm run bench:injection [-- --misses]   (--misses lists the dev samples it gets wrong;
  * PostgreSQL from AOS_BENCH_DATABASE_URL, else AOS_TEST_DATABASE_URL, else
@@ -33,7 +34,10 @@ const PHRASES = [
   'developer mode',
   'ignore all prior',
 ];
-const phraseList = (text: string) => PHRASES.some((phrase) => text.toLowerCase().includes(phrase));
+const phraseList = (text: string) => {
+  const lower = text.toLowerCase();
+  return PHRASES.some((phrase) => lower.includes(phrase));
+};
 
 interface Tally {
   attacks: number;
@@ -134,18 +138,22 @@ async function main(): Promise<void> {
 
   const benign = samples.filter((sample) => sample.label === 'benign' && /logs|data/.test(sample.category)).map((sample) => sample.text);
   const web = samples.filter((sample) => sample.category === 'web_pages').map((sample) => sample.text).join('\n');
+  const structured = samples.filter((sample) => sample.category === 'structured_output').map((sample) => sample.text).join('\n');
   const inputs = {
+    'a 1 KB structured result': structured.slice(0, 1024),
     'a 10 KB web page (corpus)': web.slice(0, 10_240),
     'logs and data (benign corpus)': megabyte(benign.join('\n')),
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
   };
   const commit = await commitLatency();
-  console.log(`\nscanning 10 KB and 1 MB (${commit ? `one PostgreSQL commit (lock + insert): p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
+  console.log(`\nscanning 1 KB, 10 KB and 1 MB (${commit ? `one PostgreSQL commit (lock + insert): p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
   for (const [label, text] of Object.entries(inputs)) {
-    const ours = timed(30, () => detectInjection(text));
-    const plain = timed(30, () => text.includes('ignore previous instructions'));
+    const runs = text.length < 100_000 ? 500 : 30;
+    const ours = timed(runs, () => detectInjection(text));
+    const plain = timed(runs, () => text.includes('ignore previous instructions'));
+    const phrases = timed(runs, () => phraseList(text));
     const mbps = (ms: number) => (text.length / 1048576 / (ms / 1000)).toFixed(0);
-    console.log(`  ${label.padEnd(30)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: detector p50 ${ours.p50.toFixed(2)} ms p99 ${ours.p99.toFixed(2)} ms (${mbps(ours.p50)} MB/s); includes p50 ${plain.p50.toFixed(2)} ms (${mbps(plain.p50)} MB/s); detector/includes ${(ours.p50 / plain.p50).toFixed(1)}${commit ? `; detector/commit ${(ours.p50 / commit.p50).toFixed(2)}` : ''}`);
+    console.log(`  ${label.padEnd(30)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: detector p50 ${ours.p50.toFixed(2)} ms p99 ${ours.p99.toFixed(2)} ms (${mbps(ours.p50)} MB/s); includes p50 ${plain.p50.toFixed(3)} ms (${mbps(plain.p50)} MB/s); phrase list p50 ${phrases.p50.toFixed(2)} ms; detector/includes ${(ours.p50 / plain.p50).toFixed(0)}${commit ? `; detector/commit ${(ours.p50 / commit.p50).toFixed(2)}` : ''}`);
   }
 }
 

@@ -25,6 +25,8 @@ const FOLDABLE = /[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]/;
 /** Unicode tag characters (U+E0000-E007F): invisible copies of ASCII, read as the letters they copy. */
 const TAG = /\udb40[\udc00-\udc7f]/;
 const FOLDABLE_ALL = new RegExp(FOLDABLE.source, 'g');
+const FOLD_EACH = new RegExp(FOLDABLE.source, 'g');
+const WORD_CHARACTER = /[\p{L}\p{M}]/u;
 // eslint-disable-next-line no-misleading-character-class -- built from INVISIBLE above
 const SUSPICIOUS = new RegExp(`${INVISIBLE.source}|${BIDI.source}|${FOLDABLE.source}|${TAG.source}`);
 
@@ -33,8 +35,8 @@ export interface Normalized {
   text: string;
   /** True for ASCII input, returned as it is: lowercase each window before reading it. */
   cased: boolean;
-  /** `origin[i]` is the offset in the original text of `text[i]`; null when the two are the same (ASCII input, lowercased). */
-  origin: Int32Array | null;
+  /** The offset in the original text of `text[offset]` (the original's length past the end). */
+  toOriginal: (offset: number) => number;
   /** Invisible characters inside words (between two letters). */
   invisible: number;
   /** Bidi embeddings, overrides and isolates. */
@@ -51,23 +53,21 @@ export interface Normalized {
  */
 export function normalize(original: string): Normalized {
   // ASCII needs no Unicode work and is lowercased a window at a time by the reader (cased: true).
-  if (Buffer.byteLength(original, 'utf8') === original.length) return { text: original, cased: true, origin: null, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
+  if (Buffer.byteLength(original, 'utf8') === original.length) return { text: original, cased: true, toOriginal: same, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
   // Text with nothing to remove, fold or recompose is only lowercased (when that keeps its length).
   if (!SUSPICIOUS.test(original) && original.normalize('NFKC') === original) {
     const lower = original.toLowerCase();
-    if (lower.length === original.length) return { text: lower, cased: false, origin: null, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
+    if (lower.length === original.length) return { text: lower, cased: false, toOriginal: same, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
   }
   const parts: string[] = [];
-  // Each output code unit's offset in the original (NFKC expands a character to 18 at most).
-  let origin = new Int32Array(original.length + 16);
+  // Where each emitted part starts in the output and came from in the original: ASCII runs map
+  // unit for unit, a transformed character's units all map to that character (`~offset`).
+  const segments = { at: [] as number[], from: [] as number[] };
   let length = 0;
   const emit = (part: string, from: number, perUnit: boolean) => {
-    if (length + part.length > origin.length) {
-      const grown = new Int32Array((length + part.length) * 2);
-      grown.set(origin.subarray(0, length));
-      origin = grown;
-    }
-    for (let i = 0; i < part.length; i += 1) origin[length++] = perUnit ? from + i : from;
+    segments.at.push(length);
+    segments.from.push(perUnit ? from : ~from);
+    length += part.length;
     parts.push(part);
   };
   let invisible = 0;
@@ -117,15 +117,44 @@ export function normalize(original: string): Normalized {
   }
   let text = parts.join('');
   let mixedWords = 0;
-  // Only text holding both Latin and Cyrillic or Greek letters can mix them within a word.
+  // Only text holding both Latin and Cyrillic or Greek letters can mix them within a word; only
+  // the words around a Cyrillic or Greek letter are looked at (folding keeps lengths).
   if (FOLDABLE.test(text) && /[a-z]/.test(text)) {
-    text = text.replace(/[\p{L}\p{M}]+/gu, (word) => {
-      if (!LATIN.test(word) || !FOLDABLE.test(word)) return word;
+    const pieces: string[] = [];
+    let copied = 0;
+    FOLDABLE_ALL.lastIndex = 0;
+    for (let hit = FOLDABLE_ALL.exec(text); hit; hit = FOLDABLE_ALL.exec(text)) {
+      let start = hit.index;
+      while (start > 0 && WORD_CHARACTER.test(text[start - 1]!)) start -= 1;
+      let end = hit.index + 1;
+      while (end < text.length && WORD_CHARACTER.test(text[end]!)) end += 1;
+      FOLDABLE_ALL.lastIndex = end;
+      const word = text.slice(start, end);
+      if (!LATIN.test(word)) continue;
       mixedWords += 1;
-      return word.replace(FOLDABLE_ALL, (char) => CONFUSABLE[char] ?? char);
-    });
+      pieces.push(text.slice(copied, start), word.replace(FOLD_EACH, (char) => CONFUSABLE[char] ?? char));
+      copied = end;
+    }
+    if (pieces.length > 0) text = pieces.join('') + text.slice(copied);
   }
-  origin = origin.subarray(0, length);
-  return { text, cased: false, origin, invisible, bidi, mixedWords, tags };
+  return { text, cased: false, toOriginal: (offset) => originOf(segments, offset, length, original.length), invisible, bidi, mixedWords, tags };
 }
 
+
+function same(offset: number): number {
+  return offset;
+}
+
+/** The original offset of an output offset: the last segment starting at or before it. */
+function originOf(segments: { at: number[]; from: number[] }, offset: number, length: number, originalLength: number): number {
+  if (offset >= length || segments.at.length === 0) return originalLength;
+  let low = 0;
+  let high = segments.at.length - 1;
+  while (low < high) {
+    const middle = (low + high + 1) >> 1;
+    if (segments.at[middle]! <= offset) low = middle;
+    else high = middle - 1;
+  }
+  const from = segments.from[low]!;
+  return from >= 0 ? from + offset - segments.at[low]! : ~from;
+}

@@ -1,0 +1,145 @@
+/**
+ * Instructions hidden by an encoding or a transformation: base64 and hex runs, leetspeak,
+ * escapes, text written backwards, letters spelled out with separators. Each is undone and
+ * read again by the word rules; a rule that matches only then is an encoded instruction.
+ */
+import { normalize } from './normalize.js';
+import type { Family } from './rules.js';
+import { rulesMatching } from './match.js';
+
+export interface Decoded {
+  rule: string;
+  family: Family;
+  weight: number;
+  start: number;
+  end: number;
+}
+
+const EXCERPT = 120;
+/** The families that make text an instruction to the model, as opposed to a suspicious form. */
+export const INSTRUCTION_FAMILIES = new Set<Family>(['override', 'addressed_to_ai', 'exfiltration']);
+const HEX_RUN = /\b(?:[0-9a-fA-F]{2}[\s:]?){16,}\b/g;
+
+/** Base64 and hex runs that decode to readable text holding an instruction. */
+export function encodedInstructions(text: string): Decoded[] {
+  const matches: Decoded[] = [];
+  for (const [start, end] of base64Runs(text)) {
+    const run = text.slice(start, end);
+    const hex = /^[0-9a-f]+$/i.test(run) && run.length % 2 === 0;
+    const decoded = Buffer.from(run, hex ? 'hex' : 'base64').toString('utf8');
+    if (printable(decoded) && instructs(decoded)) matches.push({ rule: hex ? 'encoding.hex_instruction' : 'encoding.base64_instruction', family: 'encoding', weight: 0.9, start, end });
+  }
+  // Hex pairs with separators ("69 67 6e ..."): 16 pairs or more.
+  for (const [from, to] of runsOf(text, 40, HEX_OR_SEPARATOR)) {
+    for (const found of text.slice(from, to).matchAll(HEX_RUN)) {
+      if (!/[\s:]/.test(found[0])) continue;
+      const decoded = Buffer.from(found[0].replace(/[\s:]/g, ''), 'hex').toString('utf8');
+      if (printable(decoded) && instructs(decoded)) matches.push({ rule: 'encoding.hex_instruction', family: 'encoding', weight: 0.9, start: from + found.index, end: from + found.index + found[0].length });
+    }
+  }
+  return matches;
+}
+
+function instructs(decoded: string): boolean {
+  const normalized = normalize(decoded);
+  return rulesMatching(normalized.cased ? normalized.text.toLowerCase() : normalized.text).length > 0;
+}
+
+/** Runs of 24 or more base64 characters (with padding) that hold a digit, "+" or "/" or mix cases. */
+function base64Runs(text: string): [number, number][] {
+  const runs: [number, number][] = [];
+  for (const [start, runEnd] of runsOf(text, 24, BASE64)) {
+    let mixed = 0;
+    for (let i = start; i < runEnd; i += 1) {
+      const code = text.charCodeAt(i);
+      mixed |= code >= 65 && code <= 90 ? 1 : code >= 97 && code <= 122 ? 2 : 4;
+    }
+    if (!(mixed & 4 || mixed === 3)) continue;
+    let end = runEnd;
+    while (end < text.length && text.charCodeAt(end) === 61 && end - runEnd < 2) end += 1;
+    runs.push([start, end]);
+  }
+  return runs;
+}
+
+/**
+ * The runs of at least `least` characters that pass `accepts`. A run that long covers a whole
+ * aligned block of half its length, so only blocks are tested, and most fail at their first
+ * characters: a few reads per block on prose rather than a regex attempt at every position.
+ */
+function runsOf(text: string, least: number, accepts: Uint8Array): [number, number][] {
+  const runs: [number, number][] = [];
+  const block = Math.floor(least / 2);
+  const ok = (at: number) => {
+    const code = text.charCodeAt(at);
+    return code < 128 && accepts[code] === 1;
+  };
+  for (let at = 0; at + block <= text.length; at += block) {
+    let whole = true;
+    for (let i = at; i < at + block && whole; i += 1) whole = ok(i);
+    if (!whole) continue;
+    let start = at;
+    while (start > 0 && ok(start - 1)) start -= 1;
+    let end = at + block;
+    while (end < text.length && ok(end)) end += 1;
+    if (end - start >= least) runs.push([start, end]);
+    at = Math.floor(end / block) * block;
+  }
+  return runs;
+}
+
+/** ASCII characters a set accepts, as a table indexed by character code. */
+function charSet(characters: string): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const char of characters) table[char.charCodeAt(0)] = 1;
+  return table;
+}
+
+const BASE64 = charSet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+const HEX_OR_SEPARATOR = charSet('0123456789abcdefABCDEF: \t\n\r');
+
+function printable(text: string): boolean {
+  if (text.length < 12) return false;
+  // Random bytes (a hash, a key) decode to control characters and U+FFFD (not UTF-8) early on:
+  // enough of them in the first 64 fails the whole-text test below without running it.
+  let odd = 0;
+  for (let i = 0; i < Math.min(text.length, 64); i += 1) {
+    const code = text.charCodeAt(i);
+    if ((code < 32 && code !== 10 && code !== 9 && code !== 13) || code === 0xfffd) odd += 1;
+  }
+  if (odd > text.length * 0.1) return false;
+  return text.replace(/[\p{L}\p{N}\p{P}\p{S}\p{Zs}\n]/gu, '').length + (text.match(/\ufffd/g) ?? []).length <= text.length * 0.1;
+}
+
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '8': 'b', '@': 'a', '$': 's' };
+const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
+
+/**
+ * Instructions hidden by leetspeak, escapes (URL, \\u, \\x, HTML entities), or text written
+ * backwards with a hint to read it so, in one window of normalized text.
+ */
+export function deobfuscated(window: string): Decoded[] {
+  const candidates: [string, string][] = [];
+  // Leetspeak: a good share of the words mix digits into letters (not the odd hex id in a log).
+  // (Each such word puts a digit beside a letter somewhere: counted first, as that is cheap.)
+  const leet = (window.match(/[a-z]\d|\d[a-z]/g) ?? []).length < 4 ? 0 : (window.match(/\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b/g) ?? []).length;
+  if (leet >= 4 && leet >= 0.3 * (window.match(/\b[a-z0-9]{3,}\b/g) ?? []).length) {
+    candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
+  }
+  if ((window.match(ESCAPES) ?? []).length >= 6) {
+    const decoded = window.replace(ESCAPES, (escape) => {
+      const code = escape.startsWith('%') ? parseInt(escape.slice(1), 16) : escape.startsWith('&#x') ? parseInt(escape.slice(3, -1), 16) : escape.startsWith('&#') ? parseInt(escape.slice(2, -1), 10) : parseInt(escape.slice(2), 16);
+      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code).toLowerCase() : escape;
+    });
+    candidates.push(['encoding.escaped_instruction', decoded]);
+  }
+  if (/\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/.test(window)) {
+    candidates.push(['encoding.reversed_instruction', [...window].reverse().join('')]);
+  }
+  return candidates.flatMap(([rule, text]) => (rulesMatching(text).some((found) => INSTRUCTION_FAMILIES.has(found.family)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
+}
+
+/** Letters spelled out with separators ("i g n o r e ..."; `runs` are their places), joined and read again. */
+export function spacedOut(text: string, runs: readonly { start: number; end: number }[]): Decoded[] {
+  return runs.flatMap(({ start, end }) => (rulesMatching(text.slice(start, end).replace(/[ .\-_|*]/g, '')).length > 0 ? [{ rule: 'encoding.spaced_instruction', family: 'encoding' as const, weight: 0.85, start, end }] : []));
+}

@@ -1,0 +1,92 @@
+/**
+ * Every rule's matches in a normalized text, found without running every rule over all of it:
+ * one pass finds the rules' trigger words (rules.ts); a rule whose matches start with its
+ * trigger is tried at each one and nowhere else, any other rule is tried at the positions a little
+ * before each of its triggers. A rule without trigger words reads the whole text.
+ */
+import { MULTILINGUAL_RULES, type Rule, RULES } from './rules.js';
+import { stemIndex } from './stems.js';
+
+export const ALL_RULES: readonly Rule[] = [...RULES, ...MULTILINGUAL_RULES];
+
+/** How far before its trigger word a rule's match can start. */
+const BEFORE = 150;
+
+const TRIGGERS = stemIndex(ALL_RULES.flatMap((rule) => (rule.triggers ? rule.triggers.map((stem) => [stem, rule] as const) : [])));
+const UNTRIGGERED = ALL_RULES.filter((rule) => rule.triggers === null);
+/** Sticky copies of the rules tried only at their triggers. */
+const STICKY = new Map(ALL_RULES.filter((rule) => rule.startsAtTrigger).map((rule) => [rule, new RegExp(rule.pattern.source, 'uy')]));
+/**
+ * The other triggered rules behind a lazy run of up to BEFORE characters, sticky: tried at the
+ * BEFORE + 1 positions from where they are set, the engine never scanning past them.
+ */
+const BOUNDED = new Map(ALL_RULES.filter((rule) => rule.triggers && !rule.startsAtTrigger).map((rule) => [rule, new RegExp(String.raw`[\s\S]{0,${BEFORE}}?(${rule.pattern.source})`, 'uy')]));
+
+export interface RuleMatch {
+  rule: Rule;
+  start: number;
+  end: number;
+}
+
+/**
+ * @example
+ * ruleMatches('please ignore all previous instructions').map((match) => match.rule.id); // ['override.ignore_previous']
+ */
+export function ruleMatches(text: string): RuleMatch[] {
+  const found: RuleMatch[] = [];
+  const near = new Map<Rule, [number, number][]>();
+  /** Where each rule tried at its triggers last matched to: a trigger inside that match is not tried. */
+  const matchedTo = new Map<Rule, number>();
+  const { pattern, owners } = TRIGGERS;
+  pattern.lastIndex = 0;
+  for (let hit = pattern.exec(text); hit; hit = pattern.exec(text)) {
+    const at = hit.index;
+    // Stems overlap ("<<sys" holds "sys"): the next search starts one character on, not after the hit.
+    pattern.lastIndex = at + 1;
+    for (const rule of owners(hit[0])) {
+      const sticky = STICKY.get(rule);
+      if (sticky) {
+        if (at < (matchedTo.get(rule) ?? 0)) continue;
+        sticky.lastIndex = at;
+        const match = sticky.exec(text);
+        if (match) {
+          found.push({ rule, start: at, end: at + match[0].length });
+          matchedTo.set(rule, at + match[0].length);
+        }
+        continue;
+      }
+      const regions = near.get(rule);
+      const last = regions?.[regions.length - 1];
+      if (last && at - BEFORE <= last[1]) last[1] = at;
+      else if (regions) regions.push([Math.max(0, at - BEFORE), at]);
+      else near.set(rule, [[Math.max(0, at - BEFORE), at]]);
+    }
+  }
+  for (const rule of UNTRIGGERED) {
+    for (const match of text.matchAll(rule.pattern)) found.push({ rule, start: match.index, end: match.index + match[0].length });
+  }
+  for (const [rule, regions] of near) for (const [from, to] of regions) matchesBefore(rule, text, from, to, found);
+  return found;
+}
+
+/** The word rules (not the encoding ones) that match a decoded or de-obfuscated text. */
+export function rulesMatching(text: string): Rule[] {
+  return [...new Set(ruleMatches(text).map((match) => match.rule))].filter((rule) => rule.family !== 'encoding');
+}
+
+/** A rule's matches starting from `from` to `to` (and up to BEFORE characters past it). */
+function matchesBefore(rule: Rule, text: string, from: number, to: number, found: RuleMatch[]): void {
+  const bounded = BOUNDED.get(rule)!;
+  for (let at = from; at <= to; ) {
+    bounded.lastIndex = at;
+    const match = bounded.exec(text);
+    if (!match) {
+      at += BEFORE + 1;
+      continue;
+    }
+    const matched = match[1]!;
+    const start = at + match[0].length - matched.length;
+    if (!rule.exclude?.(matched)) found.push({ rule, start, end: start + matched.length });
+    at = start + Math.max(1, matched.length);
+  }
+}
