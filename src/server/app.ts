@@ -18,6 +18,7 @@ import { registerGatewayRoutes } from './routes/gateway.js';
 import { registerSystemRoutes } from './routes/system.js';
 import { registerWorkflowRoutes } from './routes/workflows.js';
 import { registerMcpRoutes } from './routes/mcp.js';
+import { registerWebRoutes } from './routes/web.js';
 import './types.js';
 
 export interface AppOptions {
@@ -165,6 +166,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   registerGatewayRoutes(app, runtime);
   registerWorkflowRoutes(app, runtime);
   registerMcpRoutes(app, runtime);
+  await registerWebRoutes(app);
   return app;
 }
 

@@ -93,7 +93,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
   baseUrl = runtime.config.notifications.base_url ?? url;
   if (options.authMode === 'disabled') options.say('WARNING: AOS_AUTH_MODE=disabled: every request is accepted without credentials, as an all-powerful anonymous caller (loopback only).');
   if (options.authMode === 'warn') options.say('WARNING: AOS_AUTH_MODE=warn: requests without valid credentials are let through (and flagged with X-AOS-Auth-Warning).');
-  options.say(`serving the API on ${url} (auth ${options.authMode}: ${authMethods(runtime.config.auth).join(', ')}); docs at ${url}/api/v1/docs, health at ${url}/api/v1/health`);
+  options.say(`serving the API on ${url} (auth ${options.authMode}: ${authMethods(runtime.config.auth).join(', ')}); dashboard at ${url}/, docs at ${url}/api/v1/docs, health at ${url}/api/v1/health`);
   if (scheduler) {
     options.say(`scheduler: ${scheduler.workers.length} worker(s), ${runtime.config.scheduler.concurrency} actors each; workflows: ${Object.keys(runtime.config.workflows).join(', ') || 'none'}`);
     for (const entry of scheduler.schedules) options.say(`cron: ${entry.workflow} next at ${entry.next?.toISOString() ?? 'never'}`);

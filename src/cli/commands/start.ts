@@ -61,6 +61,8 @@ function printHttpSteps(io: Io, base: string, approvalId: string, keyFile: strin
   const key = `-H "authorization: Bearer $(cat ${keyFile})"`;
   const json = `-H 'content-type: application/json'`;
   io.out('next steps, once the API below is up:');
+  io.out(`  open ${base}/#/approvals/${approvalId}   # the dashboard: sign in with the key in ${keyFile}, read the call, approve or deny it`);
+  io.out('  or with curl:');
   io.out(`  curl ${key} ${base}/api/v1/approvals/${approvalId}   # what exactly would run`);
   io.out(`  curl -X POST ${key} ${json} -d '{"reason":"stale log"}' ${base}/api/v1/approvals/${approvalId}/approve`);
   io.out(

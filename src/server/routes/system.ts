@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { deliveryCounts } from '../../notifications/index.js';
 import type { Runtime } from '../../runtime.js';
 import type { AppOptions } from '../app.js';
+import { callerOf } from './actors.js';
 
 const sinkSchema = z.object({
   sink: z.string(),
@@ -100,6 +101,26 @@ export function registerSystemRoutes(app: FastifyInstance, runtime: Runtime, opt
           last_error: options.deliveries?.lastError ?? null,
         },
       });
+    },
+  );
+  routes.get(
+    '/api/v1/me',
+    {
+      schema: {
+        summary: 'Who the credential belongs to and what it may do (the dashboard enables its buttons from this)',
+        tags: ['system'],
+        response: {
+          200: z.object({
+            principal: z.string(),
+            kind: z.enum(['api_key', 'oidc', 'certificate', 'anonymous']),
+            scopes: z.object({ approve: z.boolean(), audit: z.boolean(), admin: z.boolean(), spawn_classes: z.array(z.string()) }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { principal, kind, scopes } = callerOf(request);
+      return { principal, kind, scopes: { approve: scopes.approve, audit: scopes.audit, admin: scopes.admin, spawn_classes: scopes.spawn_classes } };
     },
   );
   routes.get('/.well-known/jwks.json', { config: { auth: 'public' }, schema: { summary: 'Public keys that verify capability tokens', tags: ['system'], security: [] } }, async () =>

@@ -1,0 +1,192 @@
+/**
+ * The operator dashboard in a real browser: Debian's Chromium driven by playwright-core against
+ * the API server, which serves the built page (npm run build) at `/`. Screenshots of each view
+ * go to test/artifacts/ (git-ignored) for a reviewer to look at.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webFolder } from '../../src/server/routes/web.js';
+import { startTestServer, type TestServer } from '../server/support.js';
+
+const CHROMIUM = process.env.AOS_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(import.meta.dirname, '..', 'artifacts');
+const available = fs.existsSync(CHROMIUM);
+if (!available) console.warn(`NOTICE: ${CHROMIUM} is not installed; the dashboard's browser tests are skipped (.ci/run installs Debian's chromium).`);
+
+describe.skipIf(!available)('the dashboard in Chromium', () => {
+  let t: TestServer;
+  let browser: Browser;
+  let adminKey: string;
+  let approverKey: string;
+  let readerKey: string;
+  /** Requests any page made to somewhere other than the server under test. */
+  const elsewhere: string[] = [];
+
+  beforeAll(async () => {
+    if (!fs.existsSync(path.join(webFolder(), 'index.html'))) throw new Error(`the dashboard is not built (${webFolder()}): run npm run build`);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    t = await startTestServer('enforced');
+    adminKey = await t.key('ops', { spawn_classes: ['*'], grants: [{ tool: '*' }], admin: true, audit: true });
+    approverKey = await t.key('approver', { approve: true, audit: true });
+    readerKey = await t.key('auditor', { audit: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await t?.stop();
+  });
+
+  async function signedIn(key: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    page.on('request', (request) => {
+      if (!request.url().startsWith(t.server.url) && !request.url().startsWith('blob:') && !request.url().startsWith('data:')) elsewhere.push(request.url());
+    });
+    await page.goto(t.server.url);
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation').waitFor();
+    return page;
+  }
+
+  /** An actor of class janitor asks to delete a file: an irreversible call that waits for approval. */
+  async function pendingDelete(file: string): Promise<{ id: string; call: () => Promise<{ status: number; body: any }> }> {
+    fs.writeFileSync(path.join(t.dir, 'workspace', 'tmp', file), 'stale\n');
+    const actor = await t.request('POST', '/api/v1/agents', { key: adminKey, body: { class: 'janitor', grants: [{ tool: 'fs.delete', constraints: { path: [{ prefix: 'tmp/' }] } }] } });
+    const call = () => t.request('POST', '/api/v1/calls', { key: actor.body.token, body: { tool: 'fs.delete', args: { path: `tmp/${file}` } } });
+    const pending = await call();
+    expect(pending.status).toBe(202);
+    return { id: pending.body.approval_id as string, call };
+  }
+
+  it('shows a new request in the inbox without a reload; approving it in the page lets the actor’s retry run', async () => {
+    const page = await signedIn(approverKey);
+    await page.getByText('key:approver').first().waitFor();
+    await page.getByRole('heading', { name: 'Pending approvals' }).waitFor();
+    const { id, call } = await pendingDelete('old.log');
+    // The page polls: the request appears while the page stays open.
+    await page.getByRole('link', { name: 'fs.delete' }).first().waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'approvals-inbox.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'fs.delete' }).first().click();
+    await page.waitForURL(`**/#/approvals/${id}`);
+    const args = page.getByLabel('Arguments');
+    await expect(args.textContent()).resolves.toContain('"tmp/old.log"');
+    const shown = await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey });
+    await page.getByText(shown.body.args_hash as string).waitFor();
+    await page.getByText(shown.body.blast_reason as string).waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'approval-detail.png'), fullPage: true });
+
+    await page.getByLabel('Reason').fill('stale log, checked');
+    await page.getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(async () => (await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey })).body.status as string).toBe('approved');
+    await page.getByText('approved', { exact: false }).first().waitFor();
+    const ran = await call();
+    expect(ran.status).toBe(200);
+    expect(fs.existsSync(path.join(t.dir, 'workspace', 'tmp', 'old.log'))).toBe(false);
+    const decided = await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey });
+    expect(decided.body).toMatchObject({ decided_by: 'key:approver', decision_reason: 'stale log, checked' });
+    await page.close();
+  });
+
+  it('denies with a reason; the actor is refused and the file stays', async () => {
+    const { id, call } = await pendingDelete('keep.log');
+    const page = await signedIn(approverKey);
+    await page.goto(`${t.server.url}/#/approvals/${id}`);
+    await page.getByRole('button', { name: 'Deny' }).click();
+    // A denial needs a reason: nothing is sent without one.
+    await page.getByRole('alert').first().waitFor();
+    expect((await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey })).body.status as string).toBe('pending');
+    await page.getByLabel('Reason').fill('this log is still needed');
+    await page.getByRole('button', { name: 'Deny' }).click();
+    await expect.poll(async () => (await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey })).body.status as string).toBe('denied');
+    const refused = await call();
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('APPROVAL_DENIED');
+    expect(fs.existsSync(path.join(t.dir, 'workspace', 'tmp', 'keep.log'))).toBe(true);
+    await page.close();
+  });
+
+  it('disables the decision buttons for a key without the approve scope, and says why', async () => {
+    const { id } = await pendingDelete('other.log');
+    const page = await signedIn(readerKey);
+    await page.goto(`${t.server.url}/#/approvals/${id}`);
+    await page.getByLabel('Arguments').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Deny' }).isDisabled()).toBe(true);
+    await page.getByText('does not have the approve scope').waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'approval-read-only.png'), fullPage: true });
+    expect((await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey })).body.status as string).toBe('pending');
+    await page.close();
+  });
+
+  it('verifies a session in the audit explorer and shows a tampered one as broken, naming the first bad row', async () => {
+    const { id } = await pendingDelete('audit.log');
+    const approval = await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey });
+    const session = approval.body.session_id as string;
+    const page = await signedIn(readerKey);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Session').fill(session);
+    await page.getByLabel('Session').press('Enter');
+    await page.getByRole('button', { name: 'Verify this session' }).click();
+    const result = page.getByLabel('Verification result');
+    await expect.poll(() => result.textContent()).toContain('Chain intact');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'audit-verified.png'), fullPage: true });
+
+    const { rows } = await t.runtime.db.query<{ id: string; chain_seq: string }>('SELECT id, chain_seq FROM audit_events WHERE session_id = $1 ORDER BY chain_seq LIMIT 1 OFFSET 1', [session]);
+    const target = rows[0]!;
+    await t.runtime.db.query(`UPDATE audit_events SET payload = '{"tampered": true}' WHERE id = $1`, [target.id]);
+    await page.getByRole('button', { name: 'Verify this session' }).click();
+    await expect.poll(() => result.textContent()).toContain(`Chain broken at event ${Number(target.id)}`);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'audit-broken.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('kills an actor from the actors view after a confirmation with a reason, which the audit log records', async () => {
+    const parent = await t.request('POST', '/api/v1/agents', { key: adminKey, body: { class: 'reviewer', grants: [{ tool: 'fs.read' }] } });
+    const page = await signedIn(adminKey);
+    await page.getByRole('link', { name: 'Actors' }).click();
+    const kill = page.getByRole('button', { name: `Kill ${parent.body.actor_id}` });
+    await kill.waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'actors.png'), fullPage: true });
+    await kill.click();
+    const dialog = page.getByRole('dialog');
+    // No kill without a reason.
+    expect(await dialog.getByRole('button', { name: 'Kill' }).isDisabled()).toBe(true);
+    await dialog.getByLabel('Reason').fill('runaway reviewer');
+    await dialog.getByRole('button', { name: 'Kill' }).click();
+    await page.getByText(`Killed 1 actor: ${parent.body.actor_id}`).waitFor();
+    expect((await t.request('GET', `/api/v1/agents/${parent.body.actor_id}`, { key: adminKey })).body.state).toBe('killed');
+    const events = await t.request('GET', `/api/v1/audit/events?session_id=${parent.body.session_id}&type=STATE_TRANSITION`, { key: adminKey });
+    expect(events.body.events.filter((event: { payload: { to: string } }) => event.payload.to === 'killed')).toEqual([
+      expect.objectContaining({ principal: 'key:ops', payload: expect.objectContaining({ reason: 'runaway reviewer' }) }),
+    ]);
+    await page.close();
+
+    // A key without the admin scope sees the button disabled.
+    const reader = await signedIn(readerKey);
+    await reader.getByRole('link', { name: 'Actors' }).click();
+    await reader.getByText('does not have the admin scope').waitFor();
+    await reader.close();
+  });
+
+  it('shows spend by actor class as a chart and a table', async () => {
+    const page = await signedIn(readerKey);
+    await page.getByRole('link', { name: 'Costs' }).click();
+    const table = page.getByRole('table', { name: /Spend by/ });
+    await table.waitFor();
+    await expect.poll(() => table.textContent()).toContain('janitor');
+    await page.getByRole('img').first().waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'costs.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('made no request to any other origin', () => {
+    expect(elsewhere).toEqual([]);
+  });
+});
