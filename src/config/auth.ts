@@ -28,6 +28,18 @@ const oidcSchema = z.strictObject({
   timeout_ms: z.number().int().positive().default(5000),
   /** Every matching rule adds its scopes; a token matching none may do nothing. */
   rules: z.array(claimRuleSchema).default([]),
+  /**
+   * Sign-in to the dashboard at the issuer (authorization code with PKCE, in the browser): a
+   * public client registered there with this server's `/` as its redirect URI.
+   */
+  dashboard: z
+    .strictObject({
+      client_id: z.string().min(1),
+      scope: z.string().min(1).default('openid'),
+      /** A resource indicator (RFC 8707) to ask for, where the issuer mints API tokens per resource. */
+      resource: z.url().optional(),
+    })
+    .optional(),
 });
 
 const subjectRuleSchema = z.strictObject({

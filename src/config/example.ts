@@ -215,6 +215,7 @@ auth: {}
   #   algorithms: [RS256, ES256]
   #   rules:
   #     - { claim: groups, equals: platform-ops, scopes: { approve: true, audit: true } }
+  #   dashboard: { client_id: aosiq-dashboard, scope: openid }   # sign-in to the dashboard at the issuer
   # tls: { cert_file: tls/server.pem, key_file: tls/server-key.pem }   # serve HTTPS
   # mtls:                                  # client certificates, when no Authorization header is sent
   #   client_ca_file: tls/clients-ca.pem

@@ -166,7 +166,7 @@ export async function buildApp(runtime: Runtime, options: AppOptions): Promise<F
   registerGatewayRoutes(app, runtime);
   registerWorkflowRoutes(app, runtime);
   registerMcpRoutes(app, runtime);
-  await registerWebRoutes(app);
+  await registerWebRoutes(app, { oidc: runtime.config.auth.oidc });
   return app;
 }
 

@@ -4,16 +4,9 @@
  * while the connection is down costs a poll interval, never work.
  */
 import pg from 'pg';
-import { AosError } from '../errors.js';
+import { checkChannel } from './channel.js';
 
 const RECONNECT_MS = 1000;
-
-export function checkChannel(channel: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
-    throw new AosError('INVALID_INPUT', `channel: expected a lowercase identifier, got ${JSON.stringify(channel)}`, { field: 'channel', value: channel });
-  }
-  return channel;
-}
 
 /**
  * @example

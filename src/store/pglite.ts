@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { AosError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './db.js';
-import { checkChannel } from './listen.js';
+import { checkChannel } from './channel.js';
 import { acquireDirectoryLock } from './lock-file.js';
 
 function wrap(client: Pick<PGlite, 'query' | 'exec'>): Queryable {

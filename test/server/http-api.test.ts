@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reserve, usdToPico } from '../../src/ledger/index.js';
 import { revokeApiKey } from '../../src/server/auth/index.js';
 import { startTestServer, type TestServer } from './support.js';
 
@@ -166,6 +167,21 @@ describe('HTTP API, auth enforced', () => {
     const bad = await t.request('GET', '/api/v1/costs?by=vendor', { key: approverKey });
     expect(bad.status).toBe(400);
     expect(bad.body.detail).toContain('by');
+  });
+
+  it('shows each live session against its class ceiling, counting open holds, and each class against its daily one', async () => {
+    const actor = await t.request('POST', '/api/v1/agents', { key: adminKey, body: { class: 'reviewer', grants: [{ tool: 'fs.read' }] } });
+    const hold = { sessionId: actor.body.session_id, actorId: actor.body.actor_id, className: 'reviewer', backend: 'ollama', model: 'llama3.2', holdMs: 60_000, dailyCeiling: null };
+    await reserve(t.runtime.db, t.runtime.deps.clock, { ...hold, usd: usdToPico(1.25), sessionCeiling: usdToPico(5) });
+    expect((await t.request('GET', '/api/v1/costs/headroom', { key: reviewerKey })).status).toBe(403);
+    const shown = await t.request('GET', '/api/v1/costs/headroom', { key: approverKey });
+    expect(shown.status).toBe(200);
+    expect(shown.body.sessions).toContainEqual({ session_id: actor.body.session_id, class: 'reviewer', live_actors: 1, spent_usd: '0.000000', held_usd: '1.250000', ceiling_usd: '5.000000', used: 0.25 });
+    expect(shown.body.classes).toContainEqual({ class: 'reviewer', spent_usd: '0.000000', held_usd: '1.250000', ceiling_usd: null, used: null });
+    // A killed actor's session is no longer live.
+    await t.request('POST', `/api/v1/agents/${actor.body.actor_id}/kill`, { key: adminKey, body: { reason: 'done' } });
+    const after = await t.request('GET', '/api/v1/costs/headroom', { key: approverKey });
+    expect(after.body.sessions.map((row: { session_id: string }) => row.session_id)).not.toContain(actor.body.session_id);
   });
 
   it('refuses bodies it cannot hash one way only, and names the field', async () => {

@@ -5,17 +5,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { webFolder } from '../../src/server/routes/web.js';
+import { reserve, usdToPico } from '../../src/ledger/index.js';
 import { startTestServer, type TestServer } from '../server/support.js';
+import { ARTIFACTS, chromiumInstalled, launchBrowser } from './browser.js';
 
-const CHROMIUM = process.env.AOS_CHROMIUM ?? '/usr/bin/chromium';
-const ARTIFACTS = path.join(import.meta.dirname, '..', 'artifacts');
-const available = fs.existsSync(CHROMIUM);
-if (!available) console.warn(`NOTICE: ${CHROMIUM} is not installed; the dashboard's browser tests are skipped (.ci/run installs Debian's chromium).`);
 
-describe.skipIf(!available)('the dashboard in Chromium', () => {
+describe.skipIf(!chromiumInstalled)('the dashboard in Chromium', () => {
   let t: TestServer;
   let browser: Browser;
   let adminKey: string;
@@ -25,17 +22,11 @@ describe.skipIf(!available)('the dashboard in Chromium', () => {
   const elsewhere: string[] = [];
 
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(webFolder(), 'index.html'))) throw new Error(`the dashboard is not built (${webFolder()}): run npm run build`);
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
     t = await startTestServer('enforced');
     adminKey = await t.key('ops', { spawn_classes: ['*'], grants: [{ tool: '*' }], admin: true, audit: true });
     approverKey = await t.key('approver', { approve: true, audit: true });
     readerKey = await t.key('auditor', { audit: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -175,13 +166,19 @@ describe.skipIf(!available)('the dashboard in Chromium', () => {
     await reader.close();
   });
 
-  it('shows spend by actor class as a chart and a table', async () => {
+  it('shows spend by actor class as a chart and a table, and each live session against its ceiling', async () => {
+    const actor = await t.request('POST', '/api/v1/agents', { key: adminKey, body: { class: 'reviewer', grants: [{ tool: 'fs.read' }] } });
+    const hold = { sessionId: actor.body.session_id, actorId: actor.body.actor_id, className: 'reviewer', backend: 'ollama', model: 'llama3.2', holdMs: 600_000 };
+    await reserve(t.runtime.db, t.runtime.deps.clock, { ...hold, usd: usdToPico(4.5), sessionCeiling: usdToPico(5), dailyCeiling: null });
     const page = await signedIn(readerKey);
     await page.getByRole('link', { name: 'Costs' }).click();
     const table = page.getByRole('table', { name: /Spend by/ });
     await table.waitFor();
     await expect.poll(() => table.textContent()).toContain('janitor');
     await page.getByRole('img').first().waitFor();
+    const sessions = page.getByRole('table', { name: 'Live sessions against their ceilings' });
+    await expect.poll(() => sessions.textContent()).toContain(actor.body.session_id as string);
+    await page.getByRole('meter', { name: `Session ${actor.body.session_id}, class reviewer: 90% of its ceiling` }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'costs.png'), fullPage: true });
     await page.close();
   });

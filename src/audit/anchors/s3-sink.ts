@@ -1,12 +1,4 @@
-import {
-  GetBucketVersioningCommand,
-  GetObjectCommand,
-  GetObjectLockConfigurationCommand,
-  ListObjectsV2Command,
-  ListObjectVersionsCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { AosError } from '../../errors.js';
 import { type AnchoredCheckpoint, type AnchorSink, anchorName, anchorSizeOf } from './sink.js';
 
@@ -51,19 +43,24 @@ function failure(error: unknown): S3Failure {
  */
 export class S3AnchorSink implements AnchorSink {
   readonly name: string;
-  private readonly client: S3Client;
+  private connection: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | undefined;
   private known = 0;
 
   constructor(private readonly options: S3AnchorOptions) {
     this.name = `s3://${options.bucket}/${options.prefix}`;
-    this.client = new S3Client({
-      region: options.region,
-      endpoint: options.endpoint,
-      forcePathStyle: options.forcePathStyle,
-      credentials: options.credentials,
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: options.timeoutMs, requestTimeout: options.timeoutMs },
-    });
+  }
+
+  /**
+   * The SDK takes half a second to load, which every command would pay whether or not it
+   * anchors: it is loaded when the store is first used.
+   */
+  private connect(): Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> {
+    const { region, endpoint, forcePathStyle, credentials, timeoutMs } = this.options;
+    this.connection ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      client: new sdk.S3Client({ region, endpoint, forcePathStyle, credentials, maxAttempts: 2, requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs } }),
+    }));
+    return this.connection;
   }
 
   private key(size: number): string {
@@ -75,10 +72,11 @@ export class S3AnchorSink implements AnchorSink {
   }
 
   async anchoredSize(): Promise<number> {
+    const { client, sdk } = await this.connect();
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({
+      const page = await client.send(
+        new sdk.ListObjectsV2Command({
           Bucket: this.options.bucket,
           Prefix: this.options.prefix,
           StartAfter: this.known > 0 ? this.key(this.known) : undefined,
@@ -95,12 +93,13 @@ export class S3AnchorSink implements AnchorSink {
   }
 
   async write(size: number, note: string): Promise<void> {
+    const { client, sdk } = await this.connect();
     const key = this.key(size);
     const lock = this.options.objectLock;
     const now = this.options.now?.() ?? new Date();
     try {
-      await this.client.send(
-        new PutObjectCommand({
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: this.options.bucket,
           Key: key,
           Body: note,
@@ -125,7 +124,8 @@ export class S3AnchorSink implements AnchorSink {
   }
 
   async list(): Promise<AnchoredCheckpoint[]> {
-    const versioning = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.options.bucket }));
+    const { client, sdk } = await this.connect();
+    const versioning = await client.send(new sdk.GetBucketVersioningCommand({ Bucket: this.options.bucket }));
     const keys = versioning.Status === undefined ? await this.listKeys() : await this.listVersions();
     const anchors: AnchoredCheckpoint[] = [];
     for (const [key, versions] of [...keys].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -146,10 +146,11 @@ export class S3AnchorSink implements AnchorSink {
   }
 
   async probe(): Promise<string> {
+    const { client, sdk } = await this.connect();
     const wanted = this.options.objectLock;
     try {
-      const { ObjectLockConfiguration: lock } = await this.client.send(
-        new GetObjectLockConfigurationCommand({ Bucket: this.options.bucket }),
+      const { ObjectLockConfiguration: lock } = await client.send(
+        new sdk.GetObjectLockConfigurationCommand({ Bucket: this.options.bucket }),
       );
       if (lock?.ObjectLockEnabled !== 'Enabled') throw Object.assign(new Error('not enabled'), { name: 'ObjectLockConfigurationNotFoundError' });
       const retention = lock.Rule?.DefaultRetention;
@@ -171,11 +172,12 @@ export class S3AnchorSink implements AnchorSink {
   }
 
   private async listKeys(): Promise<Map<string, (string | undefined)[]>> {
+    const { client, sdk } = await this.connect();
     const keys = new Map<string, (string | undefined)[]>();
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.options.prefix, ContinuationToken: token }),
+      const page = await client.send(
+        new sdk.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: this.options.prefix, ContinuationToken: token }),
       );
       for (const object of page.Contents ?? []) keys.set(object.Key!, [undefined]);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -185,12 +187,13 @@ export class S3AnchorSink implements AnchorSink {
 
   /** Every version of every key, so a delete marker or a newer version cannot hide the original. */
   private async listVersions(): Promise<Map<string, (string | undefined)[]>> {
+    const { client, sdk } = await this.connect();
     const keys = new Map<string, (string | undefined)[]>();
     let keyMarker: string | undefined;
     let versionMarker: string | undefined;
     for (;;) {
-      const page = await this.client.send(
-        new ListObjectVersionsCommand({
+      const page = await client.send(
+        new sdk.ListObjectVersionsCommand({
           Bucket: this.options.bucket,
           Prefix: this.options.prefix,
           KeyMarker: keyMarker,
@@ -205,7 +208,8 @@ export class S3AnchorSink implements AnchorSink {
   }
 
   private async read(key: string, versionId?: string): Promise<string> {
-    const object = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key, VersionId: versionId }));
+    const { client, sdk } = await this.connect();
+    const object = await client.send(new sdk.GetObjectCommand({ Bucket: this.options.bucket, Key: key, VersionId: versionId }));
     if ((object.ContentLength ?? 0) > MAX_NOTE_BYTES) {
       throw new AosError('AUDIT_CHAIN_BROKEN', `${this.url(key)} is ${object.ContentLength} bytes, too large for a signed checkpoint`, {
         anchor: this.url(key),

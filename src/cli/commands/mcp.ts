@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { AosError } from '../../errors.js';
-import { createMcpServer } from '../../mcp/index.js';
 import { globalOptions, openCliRuntime, type Run } from '../context.js';
 import { readOptionFile } from '../files.js';
 import type { Io } from '../output.js';
@@ -25,6 +23,8 @@ export function registerMcp(program: Command, io: Io, run: Run): void {
           // Refuse a bad token at once (recorded as AUTH_REJECTED), before a client connects.
           await runtime.syscall.verify(token, 'mcp_connect');
           const claims = await runtime.deps.tokens.verify(token);
+          // The MCP SDK loads only for this command, not with every other one.
+          const [{ createMcpServer }, { StdioServerTransport }] = await Promise.all([import('../../mcp/index.js'), import('@modelcontextprotocol/sdk/server/stdio.js')]);
           const server = createMcpServer(runtime, { token, principal: 'mcp:stdio' });
           const closed = new Promise<void>((resolve) => {
             server.onclose = () => resolve();

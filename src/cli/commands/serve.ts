@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { AosError } from '../../errors.js';
 import { parseAuthMode } from '../../server/auth/index.js';
-import { serve } from '../../server/serve.js';
 import { type GlobalOptions, globalOptions, openCliRuntime, type Run } from '../context.js';
 import type { Io } from '../output.js';
 
@@ -30,6 +29,8 @@ export async function serveUntilSignal(global: GlobalOptions, options: ServeCliO
   }
   const runtime = await openCliRuntime(global);
   try {
+    // The HTTP server's modules load only when one is served.
+    const { serve } = await import('../../server/serve.js');
     const server = await serve(runtime, { host: options.host, port, authMode, logger: { level: options.logLevel }, say: (line) => io.err(line) });
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {

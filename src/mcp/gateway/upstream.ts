@@ -8,11 +8,9 @@
  */
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { type CallToolResult, ErrorCode, McpError, type Tool, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { McpServerConfig } from '../../config/index.js';
 import { AosError } from '../../errors.js';
 import { packageVersion } from '../../version.js';
@@ -25,8 +23,36 @@ const STABLE_MS = 30_000;
 const MAX_LIST_PAGES = 50;
 /** Variables a stdio server gets from our environment besides pass_env (the SDK adds HOME, LOGNAME, PATH, SHELL, TERM, USER of its own process). */
 const BASE_ENV = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TERM', 'LANG', 'TMPDIR'];
-/** JSON-RPC errors a server sends about the request itself: it answered, the connection is fine. */
-const ANSWERED = new Set<number>([ErrorCode.InvalidParams, ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InternalError, ErrorCode.ParseError, ErrorCode.RequestTimeout]);
+
+/**
+ * The MCP SDK's client (with its schemas, half a second to load) loads with the first upstream
+ * connection, not with every command of a runtime that may have no upstream server at all.
+ */
+async function loadSdk() {
+  const [client, stdio, http, types] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/stdio.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/types.js'),
+  ]);
+  const { ErrorCode, McpError } = types;
+  /** JSON-RPC errors a server sends about the request itself: it answered, the connection is fine. */
+  const answered = new Set<number>([ErrorCode.InvalidParams, ErrorCode.InvalidRequest, ErrorCode.MethodNotFound, ErrorCode.InternalError, ErrorCode.ParseError, ErrorCode.RequestTimeout]);
+  return {
+    Client: client.Client,
+    StdioClientTransport: stdio.StdioClientTransport,
+    StreamableHTTPClientTransport: http.StreamableHTTPClientTransport,
+    ToolListChangedNotificationSchema: types.ToolListChangedNotificationSchema,
+    /** The JSON-RPC code of an error the server answered with; null for a lost connection or a local failure. */
+    answeredCode: (error: unknown): number | null => (error instanceof McpError && answered.has(error.code) ? error.code : null),
+    requestTimeout: ErrorCode.RequestTimeout as number,
+  };
+}
+type Sdk = Awaited<ReturnType<typeof loadSdk>>;
+let sdkLoading: Promise<Sdk> | undefined;
+/** Set once loaded: every client, and so every error from one, comes after that. */
+let loaded: Sdk | undefined;
+const sdk = () => (sdkLoading ??= loadSdk().then((module) => (loaded = module)));
 
 export type UpstreamState = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
 
@@ -125,10 +151,10 @@ export class Upstream {
         timeout: this.#options.config.timeout_ms,
       })) as CallToolResult;
     } catch (error) {
-      const code = error instanceof McpError ? error.code : null;
-      const answered = code !== null && ANSWERED.has(code);
-      if (!answered && !options.signal.aborted) this.#lost(client, `the call to ${tool} failed: ${(error as Error).message}`);
-      const maybe = answered && code !== (ErrorCode.RequestTimeout as number) ? '' : '; its effect may or may not have happened';
+      const { answeredCode, requestTimeout } = loaded!;
+      const code = answeredCode(error);
+      if (code === null && !options.signal.aborted) this.#lost(client, `the call to ${tool} failed: ${(error as Error).message}`);
+      const maybe = code !== null && code !== requestTimeout ? '' : '; its effect may or may not have happened';
       throw new AosError('TOOL_FAILED', `upstream MCP server ${this.#options.name} failed the call to ${tool}: ${(error as Error).message}${maybe}`, { server: this.#options.name, tool }, { cause: error });
     }
   }
@@ -171,8 +197,9 @@ export class Upstream {
 
   async #open(): Promise<Client> {
     const { config } = this.#options;
-    const client = new Client({ name: 'aosiq-gateway', version: packageVersion() }, { capabilities: {} });
-    const transport = this.#transport();
+    const module = await sdk();
+    const client = new module.Client({ name: 'aosiq-gateway', version: packageVersion() }, { capabilities: {} });
+    const transport = this.#transport(module);
     this.#current = client;
     client.onclose = () => {
       if (this.#client !== client || this.status.state === 'closed') return;
@@ -184,7 +211,7 @@ export class Upstream {
       if (this.status.state !== 'closed') this.#options.log(`error: ${error.message}`);
     };
     // A change invalidates the listing at once: until the new one is in, nothing verifies.
-    client.setNotificationHandler(ToolListChangedNotificationSchema, async () => {
+    client.setNotificationHandler(module.ToolListChangedNotificationSchema, async () => {
       if (client === this.#current) await this.#relist(client);
     });
     try {
@@ -214,14 +241,14 @@ export class Upstream {
         this.#listing.pending = null;
         this.#options.log(`listing its tools failed: ${error.message}`);
         // Not an answer from the server: the connection is gone (an HTTP server stopped, say).
-        if (!(error instanceof McpError && ANSWERED.has(error.code))) this.#lost(client, `listing its tools failed: ${error.message}`);
+        if (loaded!.answeredCode(error) === null) this.#lost(client, `listing its tools failed: ${error.message}`);
       },
     );
     this.#listing.pending = pending;
     return pending;
   }
 
-  #transport(): Transport {
+  #transport({ StdioClientTransport, StreamableHTTPClientTransport }: Sdk): Transport {
     const { config, env } = this.#options;
     if (config.url !== undefined) {
       const headers: Record<string, string> = {};

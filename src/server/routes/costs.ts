@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ROLLUP_DIMENSIONS, rollup } from '../../ledger/index.js';
+import { headroom, ROLLUP_DIMENSIONS, rollup } from '../../ledger/index.js';
 import type { Runtime } from '../../runtime.js';
 import { requireScope } from '../auth/index.js';
 import { callerOf } from './actors.js';
@@ -47,6 +47,26 @@ export function registerCostRoutes(app: FastifyInstance, runtime: Runtime): void
         sessionId,
       });
       return { by, rows };
+    },
+  );
+  const used = z.number().nullable().describe('(spent + held) / ceiling; null without a ceiling');
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/v1/costs/headroom',
+    {
+      schema: {
+        summary: 'How close each live session (per class of its live actors) and each class today is to its ceiling: spend plus open holds',
+        tags: ['costs'],
+        response: {
+          200: z.object({
+            sessions: z.array(z.object({ session_id: z.string(), class: z.string(), live_actors: z.number(), spent_usd: z.string(), held_usd: z.string(), ceiling_usd: z.string().nullable(), used })),
+            classes: z.array(z.object({ class: z.string(), spent_usd: z.string(), held_usd: z.string(), ceiling_usd: z.string().nullable(), used })),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      requireScope(callerOf(request), 'audit', 'read costs');
+      return headroom(runtime.db, runtime.config.actor_classes, runtime.deps.clock.now());
     },
   );
 }

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { authConfigSchema, type OidcConfig } from '../../config/auth.js';
 import { registerWebRoutes, webFolder } from './web.js';
 
 describe('the dashboard routes', () => {
@@ -13,7 +16,7 @@ describe('the dashboard routes', () => {
     for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
   });
 
-  async function appOver(files: Record<string, string>): Promise<FastifyInstance> {
+  async function appOver(files: Record<string, string>, oidc?: OidcConfig): Promise<FastifyInstance> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-web-'));
     folders.push(root);
     for (const [name, text] of Object.entries(files)) {
@@ -22,7 +25,7 @@ describe('the dashboard routes', () => {
     }
     const app = Fastify();
     apps.push(app);
-    await registerWebRoutes(app, root);
+    await registerWebRoutes(app, { root, oidc });
     return app;
   }
 
@@ -45,6 +48,31 @@ describe('the dashboard routes', () => {
       const reply = await app.inject({ method: 'GET', url });
       expect([403, 404], url).toContain(reply.statusCode);
       expect(reply.body, url).not.toMatch(/root:/);
+    }
+  });
+
+  it('tells the page how to sign in: keys only, or the endpoints of the OpenID provider, which the policy then lets it reach', async () => {
+    expect((await (await appOver({ 'index.html': 'x' })).inject({ method: 'GET', url: '/api/v1/dashboard' })).json()).toEqual({ oidc: null, oidc_error: null });
+    const provider = http.createServer((request, reply) => {
+      if (request.url !== '/.well-known/openid-configuration') return void reply.writeHead(404).end();
+      reply.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: 'http://127.0.0.1:9/token' }));
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    try {
+      const oidc = (dashboard: unknown) => authConfigSchema.parse({ oidc: { issuer, audience: 'aosiq-api', dashboard } }).oidc!;
+      const app = await appOver({ 'index.html': 'x' }, oidc({ client_id: 'dashboard', resource: 'https://api.aosiq.test' }));
+      expect((await app.inject({ method: 'GET', url: '/api/v1/dashboard' })).json()).toEqual({
+        oidc: { issuer, client_id: 'dashboard', scope: 'openid', resource: 'https://api.aosiq.test', authorization_endpoint: `${issuer}/auth`, token_endpoint: 'http://127.0.0.1:9/token' },
+        oidc_error: null,
+      });
+      expect((await app.inject({ method: 'GET', url: '/' })).headers['content-security-policy']).toContain("connect-src 'self' http://127.0.0.1:9;");
+      const broken = await appOver({ 'index.html': 'x' }, { ...oidc({ client_id: 'dashboard' }), issuer: `${issuer}/nowhere` });
+      const answer = (await broken.inject({ method: 'GET', url: '/api/v1/dashboard' })).json();
+      expect(answer.oidc).toBeNull();
+      expect(answer.oidc_error).toContain('HTTP 404');
+    } finally {
+      provider.close();
     }
   });
 

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { OidcConfig } from '../../config/auth.js';
 
 /**
  * Where `npm run build` puts the dashboard (vite, web/vite.config.ts): dist/web under the
@@ -14,29 +15,81 @@ export function webFolder(): string {
   return join(folder, 'dist', 'web');
 }
 
-/**
- * Everything the page may load comes from this server: its own scripts and styles, data from
- * the API. No other origin, no framing, no inline script.
- */
-const POLICY = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/** What the page needs to send an operator to the OpenID provider and back (auth.oidc.dashboard). */
+export interface DashboardSignIn {
+  issuer: string;
+  client_id: string;
+  scope: string;
+  resource: string | null;
+  authorization_endpoint: string;
+  token_endpoint: string;
+}
+
+export interface WebOptions {
+  /** The built page; webFolder() unless a test gives another. */
+  root?: string;
+  oidc?: OidcConfig | undefined;
+}
 
 /**
  * The operator dashboard at `/`: index.html and its hashed assets, public (the page holds no
- * data; every API call it makes carries the operator's key). Without a build, `/` says how to make one.
+ * data; every API call it makes carries the operator's credential), and what its sign-in needs
+ * at /api/v1/dashboard. Without a build, `/` says how to make one.
  */
-export async function registerWebRoutes(app: FastifyInstance, root = webFolder()): Promise<void> {
-  const secure = (reply: FastifyReply) =>
-    reply.header('content-security-policy', POLICY).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+export async function registerWebRoutes(app: FastifyInstance, options: WebOptions = {}): Promise<void> {
+  const root = options.root ?? webFolder();
+  const signIn = signInOf(options.oidc);
+  app.get('/api/v1/dashboard', { config: { auth: 'public' }, schema: { summary: 'How the dashboard signs operators in: an API key, or OIDC when auth.oidc.dashboard is set', tags: ['system'], security: [] } }, async () => {
+    const { found, error } = await signIn();
+    return { oidc: found, oidc_error: error };
+  });
+  // Everything the page loads comes from this server; it may only also talk to the OIDC token endpoint.
+  // (A reply is thenable: this sets its headers and returns nothing to await.)
+  const secure = async (reply: FastifyReply): Promise<void> => {
+    const tokenOrigin = (await signIn()).found?.token_endpoint;
+    const connect = ["'self'", ...(tokenOrigin ? [new URL(tokenOrigin).origin] : [])].join(' ');
+    const policy = `default-src 'self'; connect-src ${connect}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`;
+    void reply.header('content-security-policy', policy).header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+  };
   if (!existsSync(join(root, 'index.html'))) {
-    app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-      secure(reply).status(503).type('text/plain; charset=utf-8').send(`The dashboard is not built (${root}/index.html is missing): run npm run build.\n`),
-    );
+    app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+      await secure(reply);
+      return reply.status(503).type('text/plain; charset=utf-8').send(`The dashboard is not built (${root}/index.html is missing): run npm run build.\n`);
+    });
     return;
   }
   await app.register(fastifyStatic, { root, serve: false });
-  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => secure(reply).header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }));
-  app.get<{ Params: { file: string } }>('/assets/:file', { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) =>
+  app.get('/', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    await secure(reply);
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
+  });
+  app.get<{ Params: { file: string } }>('/assets/:file', { config: { auth: 'public' }, schema: { hide: true } }, async (request, reply) => {
+    await secure(reply);
     // File names carry a content hash: they never change, so they may be cached for good.
-    secure(reply).sendFile(join('assets', request.params.file), { maxAge: 365 * 24 * 3600 * 1000, immutable: true }),
-  );
+    return reply.sendFile(join('assets', request.params.file), { maxAge: 365 * 24 * 3600 * 1000, immutable: true });
+  });
+}
+
+/**
+ * The provider's endpoints, from its discovery document, fetched once it answers (until then
+ * every request tries again, and the page offers API keys only, saying why).
+ */
+function signInOf(oidc: OidcConfig | undefined): () => Promise<{ found: DashboardSignIn | null; error: string | null }> {
+  let found: DashboardSignIn | null = null;
+  return async () => {
+    if (!oidc?.dashboard) return { found: null, error: null };
+    if (found) return { found, error: null };
+    const url = `${oidc.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(oidc.timeout_ms) });
+      if (!response.ok) throw new Error(`answered HTTP ${response.status}`);
+      const document = (await response.json()) as { authorization_endpoint?: unknown; token_endpoint?: unknown };
+      if (typeof document.authorization_endpoint !== 'string' || typeof document.token_endpoint !== 'string') throw new Error('names no authorization_endpoint or token_endpoint');
+      const { client_id, scope, resource } = oidc.dashboard;
+      found = { issuer: oidc.issuer, client_id, scope, resource: resource ?? null, authorization_endpoint: document.authorization_endpoint, token_endpoint: document.token_endpoint };
+      return { found, error: null };
+    } catch (error) {
+      return { found: null, error: `single sign-on is unavailable: the issuer's discovery document ${url} ${error instanceof Error ? error.message : String(error)}` };
+    }
+  };
 }

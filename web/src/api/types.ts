@@ -140,3 +140,33 @@ export interface CostRow {
   wall_ms: number;
   cpu_ms: number;
 }
+
+/** Spend plus open holds against a ceiling; `used` is their ratio, null without a ceiling. */
+export interface Against {
+  spent_usd: string;
+  held_usd: string;
+  ceiling_usd: string | null;
+  used: number | null;
+}
+
+/** GET /api/v1/costs/headroom: live sessions per class of their live actors, and classes today. */
+export interface Headroom {
+  sessions: (Against & { session_id: string; class: string; live_actors: number })[];
+  classes: (Against & { class: string })[];
+}
+
+/** GET /api/v1/dashboard: what the OpenID provider sign-in needs (auth.oidc.dashboard), if set. */
+export interface DashboardSignIn {
+  issuer: string;
+  client_id: string;
+  scope: string;
+  resource: string | null;
+  authorization_endpoint: string;
+  token_endpoint: string;
+}
+
+export interface DashboardConfig {
+  oidc: DashboardSignIn | null;
+  /** Why single sign-on is configured but unavailable (the provider did not answer). */
+  oidc_error: string | null;
+}

@@ -1,14 +1,16 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useEffect, useState } from 'react';
 import { apiRequest } from '../api/client';
 import { queryKeys } from '../api/keys';
-import type { Me } from '../api/types';
+import type { DashboardConfig, Me } from '../api/types';
 import { ProblemAlert } from '../components/problem-alert';
+import { finishSignIn, startSignIn } from '../oidc';
 import { saveApiKey, sessionEndReason } from '../session';
 
 /**
- * The sign-in form. The key is checked against GET /api/v1/me before it is stored, so a wrong
- * key shows the server's reason and is never kept.
+ * The sign-in form: an API key, or single sign-on at the OpenID provider when the server has
+ * one configured. Either credential is checked against GET /api/v1/me before it is stored, so
+ * a wrong one shows the server's reason and is never kept.
  */
 export function Login() {
   const [candidate, setCandidate] = useState('');
@@ -20,6 +22,11 @@ export function Login() {
       saveApiKey(apiKey);
     },
   });
+  const config = useQuery({ queryKey: queryKeys.dashboard, queryFn: () => apiRequest<DashboardConfig>('/api/v1/dashboard'), staleTime: Infinity });
+  const returning = useMutation({ mutationFn: finishSignIn, onSuccess: (token) => token !== null && signIn.mutate(token) });
+  const { mutate: finish } = returning;
+  useEffect(() => finish(), [finish]);
+  const provider = config.data?.oidc ?? null;
   const ended = sessionEndReason();
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -51,7 +58,29 @@ export function Login() {
         </div>
       </form>
       <ProblemAlert error={signIn.error} context="Sign-in failed" />
-      <p className="muted">The key is kept in this tab's session storage only and is sent as a bearer token to this server.</p>
+      {provider === null ? null : (
+        <div className="stack">
+          <p>
+            Or sign in at <code>{provider.issuer}</code>:
+          </p>
+          <div>
+            <button type="button" onClick={() => void startSignIn(provider)} disabled={returning.isPending || signIn.isPending}>
+              Sign in with single sign-on
+            </button>
+          </div>
+        </div>
+      )}
+      {config.data?.oidc_error ? (
+        <p role="alert" className="alert alert-error">
+          {config.data.oidc_error}
+        </p>
+      ) : null}
+      {returning.error === null ? null : (
+        <p role="alert" className="alert alert-error">
+          Single sign-on failed: {returning.error.message}
+        </p>
+      )}
+      <p className="muted">The key (or the provider's token) is kept in this tab's session storage only and is sent as a bearer token to this server.</p>
     </section>
   );
 }

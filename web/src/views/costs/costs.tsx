@@ -6,6 +6,7 @@ import { COST_DIMENSIONS, type CostDimension, type CostRow } from '../../api/typ
 import { ProblemAlert } from '../../components/problem-alert';
 import { formatDuration, localToIso } from '../../time';
 import { CostChart } from './cost-chart';
+import { HeadroomView } from './headroom';
 
 const DIMENSION_NAMES: Record<CostDimension, string> = { class: 'actor class', session: 'session', day: 'UTC day', model: 'backend and model' };
 
@@ -57,6 +58,7 @@ export function CostsView() {
           <CostTable rows={rows} dimension={dimension} />
         </>
       )}
+      <HeadroomView />
     </>
   );
 }
