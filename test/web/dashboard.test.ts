@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHECKPOINT_VERIFIER_KEY_FILE } from '../../src/audit/checkpoint/key-file.js';
+import { verifyProofFile } from '../../src/audit/log/proof-file.js';
 import { reserve, usdToPico } from '../../src/ledger/index.js';
 import { startTestServer, type TestServer } from '../server/support.js';
 import { ARTIFACTS, chromiumInstalled, launchBrowser } from './browser.js';
@@ -103,6 +105,26 @@ describe.skipIf(!chromiumInstalled)('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('can be used from the keyboard alone: sign in, open the request, give a reason and approve', async () => {
+    const { id, call } = await pendingDelete('keyboard.log');
+    const page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
+    await page.goto(`${t.server.url}/#/approvals/${id}`);
+    await page.getByLabel('API key').focus();
+    await page.keyboard.type(approverKey);
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Arguments').waitFor();
+    await page.getByLabel('Reason').focus();
+    await page.keyboard.type('checked from the keyboard');
+    // Tab order from the reason reaches Approve: no element traps focus, nothing needs a mouse.
+    for (let step = 0; step < 5 && !(await page.getByRole('button', { name: 'Approve' }).evaluate((button) => button === button.ownerDocument.activeElement)); step++) {
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await t.request('GET', `/api/v1/approvals/${id}`, { key: approverKey })).body.status as string).toBe('approved');
+    expect((await call()).status).toBe(200);
+    await page.close();
+  });
+
   it('disables the decision buttons for a key without the approve scope, and says why', async () => {
     const { id } = await pendingDelete('other.log');
     const page = await signedIn(readerKey);
@@ -128,6 +150,13 @@ describe.skipIf(!chromiumInstalled)('the dashboard in Chromium', () => {
     const result = page.getByLabel('Verification result');
     await expect.poll(() => result.textContent()).toContain('Chain intact');
     await page.screenshot({ path: path.join(ARTIFACTS, 'audit-verified.png'), fullPage: true });
+
+    // An event's proof, downloaded from the page, verifies against the checkpoint key on its own.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download proof' }).first().click()]);
+    const proof = fs.readFileSync(await download.path(), 'utf8');
+    const verifierKey = fs.readFileSync(path.join(t.dir, '.aosiq', 'checkpoint-key', CHECKPOINT_VERIFIER_KEY_FILE), 'utf8').trim();
+    expect(verifyProofFile(proof, verifierKey).logIndex).toBeGreaterThanOrEqual(0);
+    expect(JSON.parse(proof)).toMatchObject({ format: 'aosiq-event-proof/1', event: { session_id: session } });
 
     const { rows } = await t.runtime.db.query<{ id: string; chain_seq: string }>('SELECT id, chain_seq FROM audit_events WHERE session_id = $1 ORDER BY chain_seq LIMIT 1 OFFSET 1', [session]);
     const target = rows[0]!;
