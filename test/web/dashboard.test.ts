@@ -212,6 +212,25 @@ describe.skipIf(!chromiumInstalled)('the dashboard in Chromium', () => {
     await page.close();
   });
 
+  it('turns the anchor banner on every page into a red alert with the error when anchoring fails', async () => {
+    const page = await signedIn(readerKey);
+    const banner = page.getByLabel('Anchor status');
+    await banner.waitFor();
+    expect(await banner.getAttribute('role')).not.toBe('alert');
+    // The anchor directory becomes a file: the next checkpoint cannot be anchored.
+    const directory = t.runtime.config.audit.anchors.directory!;
+    fs.rmSync(directory, { recursive: true, force: true });
+    fs.writeFileSync(directory, 'not a directory');
+    await t.request('POST', '/api/v1/agents', { key: adminKey, body: { class: 'reviewer', grants: [{ tool: 'fs.read' }] } });
+    await t.runtime.seal(true).catch(() => undefined);
+    expect(t.runtime.anchors.failures).toBeGreaterThan(0);
+    await page.reload();
+    await page.getByRole('alert').filter({ hasText: 'Audit anchoring is failing' }).waitFor();
+    await expect.poll(() => banner.textContent()).toContain('ENOTDIR');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'anchor-failing.png') });
+    await page.close();
+  });
+
   it('made no request to any other origin', () => {
     expect(elsewhere).toEqual([]);
   });
