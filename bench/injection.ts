@@ -12,6 +12,7 @@
  */
 import os from 'node:os';
 import { DEFAULT_THRESHOLD, detectInjection } from '../src/security/untrusted/index.js';
+import { prefilterKind } from '../src/security/untrusted/prefilter.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { loadCorpus, type Sample } from '../test/support/injection-corpus.js';
 import { BASELINE_TABLE, baseline, measure, percentile, scratchDatabase } from './support.js';
@@ -123,10 +124,59 @@ async function commitLatency(): Promise<{ p50: number; p99: number } | null> {
   }
 }
 
-function megabyte(unit: string): string {
-  let text = '';
-  while (text.length < 1_048_576) text += unit;
-  return text.slice(0, 1_048_576);
+function megabyte(unit: string | (() => string)): string {
+  const parts: string[] = [];
+  let length = 0;
+  while (length < 1_048_576) {
+    const part = typeof unit === 'string' ? unit : unit();
+    parts.push(part);
+    length += part.length;
+  }
+  return parts.join('').slice(0, 1_048_576);
+}
+
+/** Deterministic pseudo-random integers below `below` (mulberry32), for generated tool output. */
+function generator(seed: number): (below: number) => number {
+  return (below) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return (((t ^ (t >>> 14)) >>> 0) % below);
+  };
+}
+
+/** A service's log lines: timestamps, levels, request paths with query strings, ids, durations, errors. */
+function applicationLogs(): () => string {
+  const next = generator(7);
+  const pick = <T>(items: readonly T[]): T => items[next(items.length)]!;
+  const messages = ['request completed', 'cache miss, loading from database', 'retrying upstream call', 'connection pool exhausted, waiting', 'order state changed', 'payment authorised', 'slow query', 'user signed in', 'job finished'];
+  let second = 0;
+  return () => {
+    second += next(3);
+    const id = next(0xffffff).toString(16).padStart(6, '0');
+    const path = `${pick(['/api/v1/orders', '/api/v1/customers', '/healthz', '/api/v1/invoices/search', '/static/app.js'])}${next(3) === 0 ? `?page=${next(40)}&sort=${pick(['date', 'amount', 'name'])}` : ''}`;
+    const level = pick(['INFO', 'INFO', 'INFO', 'DEBUG', 'WARN', 'ERROR']);
+    const extra = level === 'ERROR' ? ` error="${pick(['ECONNRESET', 'timeout after 30000 ms', 'duplicate key value violates unique constraint "orders_pkey"'])}"` : '';
+    return `2026-12-02T04:${String(Math.floor(second / 60) % 60).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.${String(next(1000)).padStart(3, '0')}Z ${level.padEnd(5)} [worker-${next(8)}] ${pick(messages)} request_id=${id} method=${pick(['GET', 'POST', 'PUT'])} path=${path} status=${pick([200, 200, 201, 304, 404, 500])} duration_ms=${next(900)}${extra}\n`;
+  };
+}
+
+/** A JSON API result: an array of customer records. */
+function jsonRecords(): () => string {
+  const next = generator(11);
+  const pick = <T>(items: readonly T[]): T => items[next(items.length)]!;
+  let id = 0;
+  return () =>
+    `${JSON.stringify({
+      id: (id += 1),
+      name: `${pick(['Ana', 'Bo', 'Chen', 'Dara', 'Emeka', 'Farah'])} ${pick(['Lopez', 'Nakamura', 'Okafor', 'Schmidt', 'Singh'])}`,
+      email: `customer${id}@example.com`,
+      created_at: `2026-${String(next(12) + 1).padStart(2, '0')}-${String(next(28) + 1).padStart(2, '0')}T10:00:00Z`,
+      plan: pick(['free', 'team', 'enterprise']),
+      tags: [pick(['priority', 'churn-risk', 'new', 'renewal']), pick(['emea', 'apac', 'amer'])],
+      balance_cents: next(1_000_000),
+      notes: pick(['Prefers invoices by post.', 'Renewal due next quarter.', '', 'Asked about volume pricing on the call.']),
+    })},\n`;
 }
 
 async function main(): Promise<void> {
@@ -142,18 +192,23 @@ async function main(): Promise<void> {
   const inputs = {
     'a 1 KB structured result': structured.slice(0, 1024),
     'a 10 KB web page (corpus)': web.slice(0, 10_240),
-    'logs and data (benign corpus)': megabyte(benign.join('\n')),
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
+    'application logs (generated)': megabyte(applicationLogs()),
+    'JSON records (generated)': megabyte(jsonRecords()),
+    // The corpus's benign logs and data, written to hold trigger words: every region is read.
+    'benign corpus, trigger-dense': megabyte(benign.join('\n')),
   };
+  const kind = prefilterKind();
+  console.log(`\nprefilter: ${kind.native ? `native (${kind.simd ? 'AVX2' : 'no SIMD'})` : `JavaScript; the native scanner is ${kind.reason}`}`);
   const commit = await commitLatency();
-  console.log(`\nscanning 1 KB, 10 KB and 1 MB (${commit ? `one PostgreSQL commit (lock + insert): p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
+  console.log(`scanning 1 KB, 10 KB and 1 MB (${commit ? `one PostgreSQL commit (lock + insert): p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
   for (const [label, text] of Object.entries(inputs)) {
     const runs = text.length < 100_000 ? 500 : 30;
     const ours = timed(runs, () => detectInjection(text));
     const plain = timed(runs, () => text.includes('ignore previous instructions'));
     const phrases = timed(runs, () => phraseList(text));
     const mbps = (ms: number) => (text.length / 1048576 / (ms / 1000)).toFixed(0);
-    console.log(`  ${label.padEnd(30)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: detector p50 ${ours.p50.toFixed(2)} ms p99 ${ours.p99.toFixed(2)} ms (${mbps(ours.p50)} MB/s); includes p50 ${plain.p50.toFixed(3)} ms (${mbps(plain.p50)} MB/s); phrase list p50 ${phrases.p50.toFixed(2)} ms; detector/includes ${(ours.p50 / plain.p50).toFixed(0)}${commit ? `; detector/commit ${(ours.p50 / commit.p50).toFixed(2)}` : ''}`);
+    console.log(`  ${label.padEnd(31)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: detector p50 ${ours.p50.toFixed(2)} ms p99 ${ours.p99.toFixed(2)} ms (${mbps(ours.p50)} MB/s); includes p50 ${plain.p50.toFixed(3)} ms (${mbps(plain.p50)} MB/s); phrase list p50 ${phrases.p50.toFixed(2)} ms; detector/includes ${(ours.p50 / plain.p50).toFixed(0)}${commit ? `; detector/commit ${(ours.p50 / commit.p50).toFixed(2)}` : ''}`);
   }
 }
 

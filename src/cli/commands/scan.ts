@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { AosError } from '../../errors.js';
 import { DEFAULT_THRESHOLD, type Detection, detectInjection } from '../../security/untrusted/index.js';
+import { prefilterKind } from '../../security/untrusted/prefilter.js';
 import type { Run } from '../context.js';
 import { readOptionFile } from '../files.js';
 import { emit, type Io } from '../output.js';
@@ -20,6 +21,12 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Which prefilter reads long text here (docs/performance.md): the native scanner, or why not. */
+function prefilterLine(): string {
+  const kind = prefilterKind();
+  return `Long text is prefiltered by ${kind.native ? `the native scanner${kind.simd ? ' (AVX2)' : ''}` : `JavaScript: the native scanner is ${kind.reason}`}.`;
+}
+
 function lines(name: string, detection: Detection): string[] {
   const head = `${name}: ${detection.flagged ? 'FLAGGED' : 'clean'} (score ${detection.score}${detection.families.length ? `; ${detection.families.join(', ')}` : ''})`;
   const spans = detection.spans.map((span) => `  ${span.start}-${span.end}  ${span.rule}  ${JSON.stringify(span.excerpt.length > 80 ? `${span.excerpt.slice(0, 80)}…` : span.excerpt)}`);
@@ -35,7 +42,7 @@ export function registerScan(program: Command, io: Io, run: Run, setExitCode: (c
     .command('scan [files...]')
     .description('scan text for prompt injection (stdin when no file); exit 0 clean, 3 flagged, 2 usage error')
     .option('--threshold <score>', `flag at or above this score, 0 to 1 (default ${DEFAULT_THRESHOLD})`)
-    .addHelpText('after', '\nExamples:\n  aosiq scan docs/*.md\n  curl -s https://example.com/page | aosiq scan --json\nScores, families and known limits: docs/threat-model.md.\n')
+    .addHelpText('after', () => `\nExamples:\n  aosiq scan docs/*.md\n  curl -s https://example.com/page | aosiq scan --json\nScores, families and known limits: docs/threat-model.md.\n${prefilterLine()}\n`)
     .action(
       run(async (files: string[], options: { threshold?: string }, command: Command) => {
         const threshold = options.threshold === undefined ? DEFAULT_THRESHOLD : Number(options.threshold);

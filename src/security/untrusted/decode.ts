@@ -4,6 +4,7 @@
  * read again by the word rules; a rule that matches only then is an encoded instruction.
  */
 import { normalize } from './normalize.js';
+import type { Prefiltered } from './prefilter.js';
 import type { Family } from './rules.js';
 import { rulesMatching } from './match.js';
 
@@ -20,17 +21,17 @@ const EXCERPT = 120;
 export const INSTRUCTION_FAMILIES = new Set<Family>(['override', 'addressed_to_ai', 'exfiltration']);
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}[\s:]?){16,}\b/g;
 
-/** Base64 and hex runs that decode to readable text holding an instruction. */
-export function encodedInstructions(text: string): Decoded[] {
+/** Base64 and hex runs (`runs`, found by the prefilter) that decode to readable text holding an instruction. */
+export function encodedInstructions(text: string, runs: Pick<Prefiltered, 'base64' | 'hex'>): Decoded[] {
   const matches: Decoded[] = [];
-  for (const [start, end] of base64Runs(text)) {
+  for (const [start, end] of base64Runs(text, runs.base64)) {
     const run = text.slice(start, end);
     const hex = /^[0-9a-f]+$/i.test(run) && run.length % 2 === 0;
     const decoded = Buffer.from(run, hex ? 'hex' : 'base64').toString('utf8');
     if (printable(decoded) && instructs(decoded)) matches.push({ rule: hex ? 'encoding.hex_instruction' : 'encoding.base64_instruction', family: 'encoding', weight: 0.9, start, end });
   }
   // Hex pairs with separators ("69 67 6e ..."): 16 pairs or more.
-  for (const [from, to] of runsOf(text, 40, HEX_OR_SEPARATOR)) {
+  for (const [from, to] of runs.hex) {
     for (const found of text.slice(from, to).matchAll(HEX_RUN)) {
       if (!/[\s:]/.test(found[0])) continue;
       const decoded = Buffer.from(found[0].replace(/[\s:]/g, ''), 'hex').toString('utf8');
@@ -45,10 +46,10 @@ function instructs(decoded: string): boolean {
   return rulesMatching(normalized.cased ? normalized.text.toLowerCase() : normalized.text).length > 0;
 }
 
-/** Runs of 24 or more base64 characters (with padding) that hold a digit, "+" or "/" or mix cases. */
-function base64Runs(text: string): [number, number][] {
+/** Of the runs of 24 or more base64 characters, those that hold a digit, "+" or "/" or mix cases (with their padding). */
+function base64Runs(text: string, candidates: readonly [number, number][]): [number, number][] {
   const runs: [number, number][] = [];
-  for (const [start, runEnd] of runsOf(text, 24, BASE64)) {
+  for (const [start, runEnd] of candidates) {
     let mixed = 0;
     for (let i = start; i < runEnd; i += 1) {
       const code = text.charCodeAt(i);
@@ -61,42 +62,6 @@ function base64Runs(text: string): [number, number][] {
   }
   return runs;
 }
-
-/**
- * The runs of at least `least` characters that pass `accepts`. A run that long covers a whole
- * aligned block of half its length, so only blocks are tested, and most fail at their first
- * characters: a few reads per block on prose rather than a regex attempt at every position.
- */
-function runsOf(text: string, least: number, accepts: Uint8Array): [number, number][] {
-  const runs: [number, number][] = [];
-  const block = Math.floor(least / 2);
-  const ok = (at: number) => {
-    const code = text.charCodeAt(at);
-    return code < 128 && accepts[code] === 1;
-  };
-  for (let at = 0; at + block <= text.length; at += block) {
-    let whole = true;
-    for (let i = at; i < at + block && whole; i += 1) whole = ok(i);
-    if (!whole) continue;
-    let start = at;
-    while (start > 0 && ok(start - 1)) start -= 1;
-    let end = at + block;
-    while (end < text.length && ok(end)) end += 1;
-    if (end - start >= least) runs.push([start, end]);
-    at = Math.floor(end / block) * block;
-  }
-  return runs;
-}
-
-/** ASCII characters a set accepts, as a table indexed by character code. */
-function charSet(characters: string): Uint8Array {
-  const table = new Uint8Array(128);
-  for (const char of characters) table[char.charCodeAt(0)] = 1;
-  return table;
-}
-
-const BASE64 = charSet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
-const HEX_OR_SEPARATOR = charSet('0123456789abcdefABCDEF: \t\n\r');
 
 function printable(text: string): boolean {
   if (text.length < 12) return false;

@@ -8,8 +8,8 @@
 import { deobfuscated, encodedInstructions, INSTRUCTION_FAMILIES, spacedOut } from './decode.js';
 import { ruleMatches } from './match.js';
 import { normalize } from './normalize.js';
+import { encodedRuns, prefilter, type Prefiltered, UNICODE_ANCHOR } from './prefilter.js';
 import type { Family } from './rules.js';
-import { stemSource, stems } from './stems.js';
 
 export { FAMILIES, type Family } from './rules.js';
 
@@ -23,37 +23,6 @@ const AFTER = 1200;
 const WHOLE_LIMIT = 16_384;
 const EXCERPT = 120;
 
-/**
- * Long text is read only around these (case-insensitive, on the original text): words and marks
- * that some rule needs nearby. Common words (user, system, https) are left out on purpose, so a
- * megabyte of logs yields few regions.
- */
-const ANCHOR = new RegExp(
-  [
-    stemSource(
-      stems(
-        'ignor|disregard|forget|instruc|prompt|assistant|ai$|a.i.|llm|language model|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are now|from now on|' +
-          'your response|your reply|your answer|your summary|your output|<\\||[inst|[/inst|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
-          'rm -|curl |wget |approve|grant yourself|grant itself|grant me|![|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
-          'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use',
-      ),
-    ),
-    String.raw`\| *(?:ba|z)?sh\b|(?:call|use|with) (?:the|your) \w+ tool|%7b[a-z_]|\{\{?[a-z_]+\}|[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)`,
-  ].join('|'),
-  'gi',
-);
-/**
- * Anchors in other scripts, only looked for in text that is not all ASCII: invisible characters,
- * tag characters, every Greek or Cyrillic letter (normalization must see them), and the words
- * for instructions and AI in scripts without case.
- */
-const UNICODE_ANCHOR = new RegExp(
-  [
-    String.raw`[\u00ad\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0370-\u03ff\u0400-\u04ff]|\udb40[\udc00-\udc7f]`,
-    stemSource(stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์')),
-  ].join('|'),
-  'g',
-);
 const META = /prompt injection|jailbreak|attack|malicious|adversar|red team|payload|exploit|vulnerab|cve-\d|researcher|for example|for instance|such as|e\.g\.|technique|mitigat|phishing|social engineering|example|detect|defen[cs]e|awareness|training/g;
 const QUOTE_BEFORE = /["“‘'`]\s*$|`[^`\n]*$/;
 
@@ -92,7 +61,8 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
   const matches: Match[] = [];
   let score = 0;
   // Short text is normalized whole; long text region by region, around its anchors.
-  for (const [regionStart, regionEnd] of text.length <= WHOLE_LIMIT ? [[0, text.length] as [number, number]] : anchorRegions(text)) {
+  const found = text.length <= WHOLE_LIMIT ? null : prefilter(text, AFTER - BEFORE);
+  for (const [regionStart, regionEnd] of found ? anchorRegions(text, found) : [[0, text.length] as [number, number]]) {
     const region = text.slice(regionStart, regionEnd);
     const normalized = normalize(region);
     const norm = normalized.cased ? normalized.text.toLowerCase() : normalized.text;
@@ -103,7 +73,7 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
     for (const match of read.matches) matches.push({ ...match, start: toOriginal(match.start), end: toOriginal(Math.max(match.start, match.end - 1)) + 1 });
     matches.push(...hidden);
   }
-  const encoded = encodedInstructions(text);
+  const encoded = encodedInstructions(text, found ?? encodedRuns(text));
   matches.push(...encoded);
   score = 1 - (1 - score) * (1 - combine(encoded));
   const spans = dedupe(matches).map((match) => ({ family: match.family, rule: match.rule, start: match.start, end: match.end, excerpt: text.slice(match.start, Math.min(match.end, match.start + EXCERPT)) }));
@@ -112,10 +82,10 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
 }
 
 /** The parts of a long text around its anchors (case-insensitive, on the original), merged. */
-function anchorRegions(text: string): [number, number][] {
-  const hits = anchors(text, ANCHOR);
+function anchorRegions(text: string, found: Prefiltered): [number, number][] {
+  const hits = [...found.anchors];
   // Only text beyond Latin-1, or holding a soft hyphen, can hold these anchors.
-  if (/[\u0100-\uffff]/.test(text) || text.includes('\u00ad')) hits.push(...anchors(text, UNICODE_ANCHOR));
+  if (found.otherScripts) hits.push(...anchors(text, UNICODE_ANCHOR));
   hits.sort((a, b) => a - b);
   const ranges: [number, number][] = [];
   for (const hit of hits) {

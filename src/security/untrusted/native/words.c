@@ -1,0 +1,207 @@
+/*
+ * Many short words found in one pass, ASCII case-insensitively, with the word boundaries a
+ * JavaScript regex's \b would apply. A Teddy-style filter (as in Hyperscan) narrows the text
+ * to candidate positions: each word sits in one of eight buckets, and a position is a candidate
+ * for a bucket when its first four characters could start one of the bucket's words, judged a
+ * nibble at a time by table lookups, 32 positions at once with AVX2. A bucket of words that
+ * must start a word only counts where the character before is not a word character. Each
+ * candidate is then checked against its buckets' words.
+ */
+#include "words.h"
+#include <string.h>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
+
+static int word_char(uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+static uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* A regex \b at `at`: a word character on one side only (outside the text counts as none). */
+static int boundary(const uint8_t *b, size_t n, size_t at) {
+  int before = at > 0 && word_char(b[at - 1]);
+  int after = at < n && word_char(b[at]);
+  return before != after;
+}
+
+static int letter(uint8_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+
+/*
+ * The bucket a word goes in, chosen so that few characters pass each bucket's first position:
+ * words that start a word by their first letter (a-b, c-h, i-o, p-z: letters in one range share
+ * a high nibble, so a bucket passes its own letters only), two-character ones together (7), the
+ * rest by their first character's high nibble ("<", "[": 5; "!", "%": 6).
+ */
+static int bucket_of(const Word *w) {
+  uint8_t c = w->text[0] | 0x20;
+  if (!letter(c) || !(w->flags & WORD_START)) return (c >> 4) == 2 ? 6 : 5;
+  if (w->length == 2) return 7;
+  return c <= 'b' ? 0 : c <= 'h' ? 1 : c <= 'o' ? 2 : c <= 's' ? 3 : 4;
+}
+
+static const uint32_t HEAD_MASKS[3] = {0xffffu, 0xffffffu, 0xffffffffu};
+
+static uint32_t prefix_hash(uint32_t head) { return (head * 0x9e3779b1u) >> 22; }
+
+static void add(Words *words, int k, int index) {
+  const Word *w = &words->words[index];
+  int size = w->length < 4 ? w->length - 2 : 2;
+  uint32_t h = prefix_hash(w->head & HEAD_MASKS[size]);
+  for (unsigned bits = 0; bits < 256; bits++)
+    if (bits & (1u << k)) words->sizes_of[bits] |= (uint8_t)(1 << size);
+  words->next[index] = words->first[size][h];
+  words->first[size][h] = (uint16_t)(index + 1);
+  if (!(w->flags & WORD_START)) words->unbounded |= (uint8_t)(1 << k);
+  for (int j = 0; j < 4; j++) {
+    for (int v = 0; v < 16; v++) {
+      if (j < w->length && (v != ((w->text[j] | 0x20) & 15))) continue;
+      words->lo[j][v] |= (uint8_t)(1 << k);
+    }
+    for (int v = 0; v < 16; v++) {
+      if (j < w->length && (v != ((w->text[j] | 0x20) >> 4))) continue;
+      words->hi[j][v] |= (uint8_t)(1 << k);
+    }
+  }
+}
+
+const char *words_set(Words *words, const char *const *texts, const size_t *lengths, const int32_t *flags, int count) {
+  if (count > MAX_WORDS) return "configure: words must be an array of at most 512";
+  memset(words, 0, sizeof *words);
+  for (int i = 0; i < count; i++) {
+    if (lengths[i] == 0 || lengths[i] > MAX_LENGTH) return "configure: a word must be 1 to 48 characters";
+    Word *w = &words->words[words->count++];
+    memcpy(w->text, texts[i], lengths[i]);
+    w->length = (uint8_t)lengths[i];
+    w->flags = (uint8_t)flags[i];
+    for (int j = 0; j < 4 && j < w->length; j++) {
+      w->head |= (uint32_t)(w->text[j] | 0x20) << (8 * j);
+      w->head_mask |= 0xffu << (8 * j);
+    }
+    if (w->length == 1) {
+      /* Compared as they are: a letter in both cases. */
+      int cases = letter(w->text[0]) ? 2 : 1;
+      if (words->singles + cases > MAX_SINGLES) return "configure: at most 8 one-character words (a letter counts twice)";
+      for (int c = 0; c < cases; c++) {
+        uint8_t character = c ? w->text[0] ^ 0x20 : w->text[0];
+        words->single[words->singles++] = character;
+        words->single_of[character] = (uint16_t)(i + 1);
+      }
+      continue;
+    }
+    add(words, bucket_of(w), i);
+  }
+  return NULL;
+}
+
+/*
+ * Whether a word may start at `p`: one of two or more characters in a bucket of `bits` that
+ * starts with these characters (by hash), or one of one character. Without branches: most
+ * candidates the filter passes end here, at places no branch predictor could guess.
+ */
+static inline int maybe(const Words *words, const uint8_t *p, unsigned bits) {
+  uint32_t head;
+  memcpy(&head, p, 4);
+  head |= 0x20202020u;
+  uint32_t sizes = words->sizes_of[bits], any = words->single_of[p[0]];
+  for (int size = 0; size < 3; size++) any |= words->first[size][prefix_hash(head & HEAD_MASKS[size])] & -((sizes >> size) & 1u);
+  return any != 0;
+}
+
+/*
+ * The word of two or more characters, or else of one, that starts at `at` (the filter found that
+ * a word in a bucket of `bits` may), if any: looked up by its first characters.
+ */
+static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, unsigned bits, List *hits) {
+  uint32_t head;
+  memcpy(&head, b + at, 4);
+  head |= 0x20202020u;
+  unsigned sizes = words->sizes_of[bits];
+  /* Candidate words only where no other word starts. */
+  for (int pass = 0; pass < 2 * 3; pass++) {
+    int size = pass % 3, candidates = pass / 3;
+    if (!(sizes & (1u << size))) continue;
+    for (int i = words->first[size][prefix_hash(head & HEAD_MASKS[size])]; i; i = words->next[i - 1]) {
+      const Word *w = &words->words[i - 1];
+      if ((head & w->head_mask) != w->head || at + w->length > n || ((w->flags & CANDIDATE) != 0) != candidates) continue;
+      int same = 1;
+      for (int j = 0; j < w->length && same; j++) same = lower(b[at + j]) == w->text[j];
+      if (!same || ((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + w->length))) continue;
+      push(hits, (int32_t)at);
+      push(hits, i - 1);
+      return;
+    }
+  }
+  int single = words->single_of[b[at]] - 1;
+  if (single < 0) return;
+  const Word *w = &words->words[single];
+  if (((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + 1))) return;
+  push(hits, (int32_t)at);
+  push(hits, single);
+}
+
+static void find_scalar(const Words *words, const uint8_t *b, size_t from, size_t n, List *hits) {
+  for (size_t at = from; at < n; at++) {
+    unsigned r = at > 0 && word_char(b[at - 1]) ? words->unbounded : 0xff;
+    for (int j = 0; j < 4 && r; j++) {
+      uint8_t c = b[at + j] | 0x20;
+      r &= words->lo[j][c & 15] & words->hi[j][c >> 4];
+    }
+    if (maybe(words, b + at, r)) verify(words, b, n, at, r, hits);
+  }
+}
+
+#ifdef HAVE_AVX2_PATH
+/* Word characters by nibble: A-O and a-o (1), P-Z and p-z (2), digits (4), "_" (8). */
+static const uint8_t WORD_LO[16] = {6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 3, 1, 1, 1, 1, 9};
+static const uint8_t WORD_HI[16] = {0, 0, 0, 4, 1, 2 | 8, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0};
+
+static inline __attribute__((target("avx2"))) __m256i lookup(__m256i lo, __m256i hi, __m256i v) {
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  return _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(v, nibble)), _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
+}
+
+static inline __attribute__((target("avx2"))) __m256i table(const uint8_t *t) { return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t)); }
+
+/* `b` must be readable from b[-1] to b[n + 3]. */
+__attribute__((target("avx2"))) static void find_avx2(const Words *words, const uint8_t *b, size_t n, List *hits) {
+  const __m256i fold = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256(), unbounded = _mm256_set1_epi8((char)words->unbounded);
+  const __m256i word_lo = table(WORD_LO), word_hi = table(WORD_HI);
+  __m256i lo[4], hi[4], single[MAX_SINGLES];
+  for (int j = 0; j < 4; j++) lo[j] = table(words->lo[j]), hi[j] = table(words->hi[j]);
+  for (int i = 0; i < words->singles; i++) single[i] = _mm256_set1_epi8((char)words->single[i]);
+  size_t at = 0;
+  for (; at + 32 <= n; at += 32) {
+    /* Where the character before is a word character, only the unbounded buckets count. */
+    __m256i word_start = _mm256_cmpeq_epi8(lookup(word_lo, word_hi, _mm256_loadu_si256((const __m256i *)(b + at - 1))), zero);
+    __m256i r = _mm256_or_si256(word_start, unbounded);
+    for (int j = 0; j < 4; j++) r = _mm256_and_si256(r, lookup(lo[j], hi[j], _mm256_or_si256(_mm256_loadu_si256((const __m256i *)(b + at + j)), fold)));
+    uint32_t found = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(r, zero));
+    if (words->singles) {
+      __m256i v = _mm256_loadu_si256((const __m256i *)(b + at)), any = zero;
+      for (int i = 0; i < words->singles; i++) any = _mm256_or_si256(any, _mm256_cmpeq_epi8(v, single[i]));
+      found |= (uint32_t)_mm256_movemask_epi8(any);
+    }
+    if (!found) continue;
+    uint8_t lanes[32];
+    _mm256_storeu_si256((__m256i *)lanes, r);
+    while (found) {
+      int i = __builtin_ctz(found);
+      found &= found - 1;
+      if (maybe(words, b + at + i, lanes[i])) verify(words, b, n, at + i, lanes[i], hits);
+    }
+  }
+  find_scalar(words, b, at, n, hits);
+}
+#endif
+
+void words_find(const Words *words, const uint8_t *b, size_t n, int avx2, List *hits) {
+#ifdef HAVE_AVX2_PATH
+  if (avx2) {
+    find_avx2(words, b, n, hits);
+    return;
+  }
+#endif
+  (void)avx2;
+  find_scalar(words, b, 0, n, hits);
+}

@@ -1,0 +1,52 @@
+/* Finding many short words in a text at once (words.c). */
+#ifndef AOSIQ_WORDS_H
+#define AOSIQ_WORDS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "list.h"
+
+#define MAX_WORDS 512
+#define MAX_LENGTH 48
+#define MAX_SINGLES 8
+/* Bytes readable before and after the text: zeros, which are no word character. */
+#define WORDS_PAD 64
+#define PREFIX_SLOTS 1024
+#define WORD_START 1
+#define WORD_END 2
+/* A word only reported where no other word starts (one-character words are such). */
+#define CANDIDATE 4
+
+typedef struct {
+  uint8_t text[MAX_LENGTH + 1];
+  uint8_t length, flags;
+  /* The first (up to) four characters with 0x20 set, and which of them there are. */
+  uint32_t head, head_mask;
+} Word;
+
+typedef struct {
+  Word words[MAX_WORDS];
+  int count;
+  /* Buckets whose words need no word boundary before them. */
+  uint8_t unbounded;
+  /* The characters of one-character words, compared directly rather than by fingerprint (which they would loosen). */
+  uint8_t single[MAX_SINGLES];
+  int singles;
+  /* By character: 1 + the index of the one-character word it is (either case), else 0. */
+  uint16_t single_of[256];
+  uint8_t lo[4][16], hi[4][16];
+  /*
+   * The words by a hash of their first two, three or four characters (0x20 set; four where
+   * they have them): 1 + the index of the first, chained through `next`.
+   */
+  uint16_t first[3][PREFIX_SLOTS];
+  uint16_t next[MAX_WORDS];
+  /* By set of buckets: which of those three prefix lengths their words have (bits 0-2). */
+  uint8_t sizes_of[256];
+} Words;
+
+/* Null when the words are set, else what is wrong with them. */
+const char *words_set(Words *words, const char *const *texts, const size_t *lengths, const int32_t *flags, int count);
+/* Every position a word starts at, as (offset, word index) pairs, at most one word a position. */
+void words_find(const Words *words, const uint8_t *b, size_t n, int avx2, List *hits);
+
+#endif

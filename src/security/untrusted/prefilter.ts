@@ -1,0 +1,205 @@
+/**
+ * What the detector must know of a long text before reading any of it: where its anchor words
+ * are (long text is read only around them), where its runs of base64 or hex characters are, and
+ * whether it holds characters beyond Latin-1 (for the other-script anchors). The native scanner
+ * (native/scan.c, built by `npm install` when a C compiler is at hand) finds all of it in one
+ * pass; without it, the regexes and block tests below find the same (prefilter.test.ts).
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stemSource, stems } from './stems.js';
+
+/** Words whose stems some rule needs nearby; common ones (user, system, https) are left out on purpose. */
+const ANCHOR_STEMS = stems(
+  'ignor|disregard|forget|instruc|prompt|assistant|ai$|a.i.|llm|language model|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are now|from now on|' +
+    'your response|your reply|your answer|your summary|your output|<\\||[inst|[/inst|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
+    'rm -|curl |wget |approve|grant yourself|grant itself|grant me|![|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
+    'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use',
+);
+/** Anchors that are patterns, each with the texts every match of it starts with (case aside). */
+const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[] }[] = [
+  { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'] },
+  { source: String.raw`\b(?:call|use|with) (?:the|your) \w+ tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
+  { source: String.raw`%7b[a-z_]`, starts: ['%7b'] },
+  { source: String.raw`\{\{?[a-z_]+\}`, starts: ['{'] },
+  { source: String.raw`[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)`, starts: ['?', '&'] },
+];
+/** Long text is read only around these (case-insensitive, on the original text). */
+export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');
+/**
+ * Anchors in other scripts, only looked for in text that is not all Latin-1: invisible
+ * characters, tag characters, every Greek or Cyrillic letter (normalization must see them), and
+ * the words for instructions and AI in scripts without case.
+ */
+export const UNICODE_ANCHOR = new RegExp(
+  [
+    String.raw`[\u00ad\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0370-\u03ff\u0400-\u04ff]|\udb40[\udc00-\udc7f]`,
+    stemSource(stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์')),
+  ].join('|'),
+  'g',
+);
+
+export interface Prefiltered {
+  /** Where ANCHOR matches, skipping ahead by `spacing` after each hit. */
+  anchors: number[];
+  /** Characters beyond Latin-1, or a soft hyphen: the other-script anchors can match. */
+  otherScripts: boolean;
+  /** Runs (maximal, [start, end)) of 24 or more base64 characters. */
+  base64: [number, number][];
+  /** Runs of 40 or more hex digits and separators (space, tab, newline, colon). */
+  hex: [number, number][];
+}
+
+/** The long-text facts, from the native scanner when it is built (and not turned off), else from JavaScript. */
+export function prefilter(text: string, spacing: number): Prefiltered {
+  return native ? nativePrefilter(native, text, spacing) : scriptPrefilter(text, spacing);
+}
+
+/** Which prefilter `prefilter` uses, and why when it is not the native one. */
+export function prefilterKind(): { native: boolean; simd: boolean; reason: string | null } {
+  return { native: native !== null, simd: native?.avx2 ?? false, reason: nativeReason };
+}
+
+/** The same facts found by JavaScript alone. */
+export function scriptPrefilter(text: string, spacing: number): Prefiltered {
+  const hits: number[] = [];
+  ANCHOR.lastIndex = 0;
+  for (let hit = ANCHOR.exec(text); hit; hit = ANCHOR.exec(text)) {
+    hits.push(hit.index);
+    ANCHOR.lastIndex = Math.max(ANCHOR.lastIndex, hit.index + spacing);
+  }
+  return { anchors: hits, otherScripts: /[\u0100-\uffff]/.test(text) || text.includes('\u00ad'), ...encodedRuns(text) };
+}
+
+/** Base64 and hex runs, found by JavaScript (short texts, and long ones without the native scanner). */
+export function encodedRuns(text: string): Pick<Prefiltered, 'base64' | 'hex'> {
+  return { base64: runsOf(text, 24, BASE64), hex: runsOf(text, 40, HEX_OR_SEPARATOR) };
+}
+
+interface NativeScanner {
+  configure(words: string[], flags: number[]): void;
+  scan(text: string, wide: boolean): Int32Array;
+  avx2: boolean;
+}
+
+const WORD_START = 1;
+const WORD_END = 2;
+const CANDIDATE = 4;
+const BEYOND_LATIN1 = 1;
+const SOFT_HYPHEN = 2;
+
+/** The same facts from a native scanner configured with the anchors; exported for the tests. */
+export function nativePrefilter(scanner: NativeScanner, text: string, spacing: number): Prefiltered {
+  // Text V8 holds one byte a character is handed over as Latin-1, the rest as UTF-16.
+  const out = scanner.scan(text, /[\u0100-\uffff]/.test(text));
+  const hits: number[] = [];
+  let next = 0;
+  let at = 2;
+  for (const end = 2 + 2 * out[1]!; at < end; at += 2) {
+    const offset = out[at]!;
+    if (offset < next) continue;
+    const word = WORDS[out[at + 1]!]!;
+    let length = word.length;
+    if (word.pattern) {
+      word.pattern.lastIndex = offset;
+      if (!word.pattern.test(text)) continue;
+      length = word.pattern.lastIndex - offset;
+    }
+    hits.push(offset);
+    next = offset + Math.max(length, spacing);
+  }
+  const runs = (): [number, number][] => {
+    const count = out[at++]!;
+    const found: [number, number][] = [];
+    for (let i = 0; i < count; i += 1, at += 2) found.push([out[at]!, out[at + 1]!]);
+    return found;
+  };
+  const base64 = runs();
+  const hex = runs();
+  return { anchors: hits, otherScripts: (out[0]! & (BEYOND_LATIN1 | SOFT_HYPHEN)) !== 0, base64, hex };
+}
+
+/**
+ * The words the native scanner looks for: the anchor stems (a hit is an anchor) and, as
+ * candidates, the texts the pattern anchors start with (a hit is where no stem starts and only
+ * that pattern can match: its regex decides).
+ */
+const WORDS: readonly { text: string; flags: number; length: number; pattern: RegExp | null }[] = [
+  ...ANCHOR_STEMS.map((stem) => {
+    const text = stem.endsWith('$') ? stem.slice(0, -1) : stem;
+    if (!/^[\x20-\x7e]+$/.test(text) || text !== text.toLowerCase()) throw new Error(`anchor stem ${JSON.stringify(stem)}: the native scanner takes lowercase ASCII`);
+    return { text, flags: (/^\w/.test(text) ? WORD_START : 0) | (stem.endsWith('$') ? WORD_END : 0), length: text.length, pattern: null };
+  }),
+  ...ANCHOR_PATTERNS.flatMap((pattern) => {
+    const sticky = new RegExp(pattern.source, 'iy');
+    return pattern.starts.map((text) => ({ text, flags: CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0), length: 0, pattern: sticky }));
+  }),
+];
+
+/** The native scanner built at build/Release/aosiq_scan.node, configured with the anchors. */
+export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq_scan.node')): NativeScanner {
+  const scanner = createRequire(import.meta.url)(path) as NativeScanner;
+  scanner.configure(
+    WORDS.map((word) => word.text),
+    WORDS.map((word) => word.flags),
+  );
+  return scanner;
+}
+
+function packageRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
+  return folder;
+}
+
+let nativeReason: string | null = null;
+const native = ((): NativeScanner | null => {
+  if (process.env.AOS_SCAN_NATIVE === 'off') {
+    nativeReason = 'turned off by AOS_SCAN_NATIVE=off';
+    return null;
+  }
+  try {
+    return loadNative();
+  } catch (error) {
+    nativeReason = `not built (${(error as Error).message.split('\n')[0]}); npm run build:native builds it`;
+    return null;
+  }
+})();
+
+/**
+ * The runs of at least `least` characters that pass `accepts`. A run that long covers a whole
+ * aligned block of half its length, so only blocks are tested, and most fail at their first
+ * characters: a few reads per block on prose rather than a regex attempt at every position.
+ */
+function runsOf(text: string, least: number, accepts: Uint8Array): [number, number][] {
+  const runs: [number, number][] = [];
+  const block = Math.floor(least / 2);
+  const ok = (at: number) => {
+    const code = text.charCodeAt(at);
+    return code < 128 && accepts[code] === 1;
+  };
+  for (let at = 0; at + block <= text.length; at += block) {
+    let whole = true;
+    for (let i = at; i < at + block && whole; i += 1) whole = ok(i);
+    if (!whole) continue;
+    let start = at;
+    while (start > 0 && ok(start - 1)) start -= 1;
+    let end = at + block;
+    while (end < text.length && ok(end)) end += 1;
+    if (end - start >= least) runs.push([start, end]);
+    at = Math.floor(end / block) * block;
+  }
+  return runs;
+}
+
+/** ASCII characters a set accepts, as a table indexed by character code. */
+function charSet(characters: string): Uint8Array {
+  const table = new Uint8Array(128);
+  for (const char of characters) table[char.charCodeAt(0)] = 1;
+  return table;
+}
+
+const BASE64 = charSet('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+const HEX_OR_SEPARATOR = charSet('0123456789abcdefABCDEF: \t\n\r');
