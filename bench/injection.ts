@@ -2,9 +2,10 @@
  * The injection detector on the labelled corpus (test/fixtures/injection/), against a classic
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
- * read while tuning). Then the cost: scanning 1 MB of ordinary tool output (logs, and prose)
- * against `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL
- * commit, with p50/p99.
+ * read while tuning). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose,
+ * generated logs and JSON, and the corpus's trigger-dense benign text) against
+ * `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL commit,
+ * with p50/p99, saying which prefilter (native or JavaScript) read the long text.
  *
  * Run: npm run bench:injection [-- --misses]   (--misses lists the dev samples it gets wrong;
  * PostgreSQL from AOS_BENCH_DATABASE_URL, else AOS_TEST_DATABASE_URL, else

@@ -5,6 +5,7 @@ import type { AuthConfig } from '../config/index.js';
 import { AosError } from '../errors.js';
 import type { Scheduler } from '../kernel/scheduler.js';
 import type { Runtime } from '../runtime.js';
+import { prefilterKind } from '../security/untrusted/prefilter.js';
 import { packageVersion } from '../version.js';
 import { buildApp } from './app.js';
 import type { AuthMode } from './auth/index.js';
@@ -98,6 +99,8 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     options.say(`scheduler: ${scheduler.workers.length} worker(s), ${runtime.config.scheduler.concurrency} actors each; workflows: ${Object.keys(runtime.config.workflows).join(', ') || 'none'}`);
     for (const entry of scheduler.schedules) options.say(`cron: ${entry.workflow} next at ${entry.next?.toISOString() ?? 'never'}`);
   }
+  const prefilter = prefilterKind();
+  if (!prefilter.native) options.say(`injection scanning: long tool results use the JavaScript prefilter (slower): the native scanner is ${prefilter.reason}`);
   for (const sink of runtime.anchors.sinks) options.say(`anchors: ${sink.sink}: ${sink.ok ? sink.protection : `NOT REACHABLE (${sink.lastError})`}`);
   return {
     app,

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,13 +10,14 @@ const BUILT = join(import.meta.dirname, '..', '..', '..', 'build', 'Release', 'a
 
 /** A second copy of the module loads as its own instance, here without its AVX2 path. */
 function scalarScanner() {
-  const copy = join(mkdtempSync(join(tmpdir(), 'aosiq-scan-')), 'aosiq_scan.node');
-  copyFileSync(BUILT, copy);
+  const folder = mkdtempSync(join(tmpdir(), 'aosiq-scan-'));
+  copyFileSync(BUILT, join(folder, 'aosiq_scan.node'));
   process.env.AOS_SCAN_NO_AVX2 = '1';
   try {
-    return loadNative(copy);
+    return loadNative(join(folder, 'aosiq_scan.node'));
   } finally {
     delete process.env.AOS_SCAN_NO_AVX2;
+    rmSync(folder, { recursive: true, force: true });
   }
 }
 

@@ -183,13 +183,17 @@ __attribute__((target("avx2"))) static void find_avx2(const Words *words, const 
       found |= (uint32_t)_mm256_movemask_epi8(any);
     }
     if (!found) continue;
-    uint8_t lanes[32];
+    uint8_t lanes[32], kept[32];
     _mm256_storeu_si256((__m256i *)lanes, r);
+    /* Candidates the prefix hashes keep, gathered without a branch on each: they are unpredictable. */
+    int count = 0;
     while (found) {
       int i = __builtin_ctz(found);
       found &= found - 1;
-      if (maybe(words, b + at + i, lanes[i])) verify(words, b, n, at + i, lanes[i], hits);
+      kept[count] = (uint8_t)i;
+      count += maybe(words, b + at + i, lanes[i]);
     }
+    for (int k = 0; k < count; k++) verify(words, b, n, at + kept[k], lanes[kept[k]], hits);
   }
   find_scalar(words, b, at, n, hits);
 }
