@@ -5,6 +5,7 @@ import { AosError } from '../errors.js';
 import type { Db, Queryable, QueryResult } from './db.js';
 import { checkChannel } from './channel.js';
 import { acquireDirectoryLock } from './lock-file.js';
+import { readTemplate } from './template.js';
 
 function wrap(client: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
@@ -33,8 +34,11 @@ export async function openPglite(dataDir?: string): Promise<Db> {
     release = acquireDirectoryLock(path.join(dataDir, '..', `${path.basename(dataDir)}.lock`));
   }
   let client: PGlite;
+  // A new database loads the built template (template.ts) rather than running initdb.
+  const template = dataDir === undefined || !fs.existsSync(path.join(dataDir, 'PG_VERSION')) ? readTemplate() : null;
+  const options = template ? { loadDataDir: template } : {};
   try {
-    client = await PGlite.create(dataDir === undefined ? undefined : dataDir);
+    client = await (dataDir === undefined ? PGlite.create(options) : PGlite.create(dataDir, options));
   } catch (error) {
     release();
     throw new AosError(
