@@ -58,8 +58,8 @@ export function registerServe(program: Command, io: Io, run: Run): void {
   withServeOptions(
     program
       .command('serve')
-      .description('serve the HTTP API (auth from AOS_AUTH_MODE: enforced, the default | warn | disabled on loopback only)'),
+      .description('serve the HTTP API and the operator dashboard at / (auth from AOS_AUTH_MODE: enforced, the default | warn | disabled on loopback only)'),
   )
-    .addHelpText('after', '\nExample:\n  aosiq keys api create ops --classes "*" --approve --audit --admin\n  AOS_PORT=8080 aosiq serve\n')
+    .addHelpText('after', '\nExample:\n  aosiq keys api create ops --classes "*" --approve --audit --admin\n  AOS_PORT=8080 aosiq serve\nThe dashboard (http://HOST:PORT/) signs in with an API key, or with OIDC when auth.oidc.dashboard is set: docs/dashboard.md.\n')
     .action(run(async (options: ServeCliOptions, command: Command) => serveUntilSignal(globalOptions(command), options, io)));
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authConfigSchema, type OidcConfig } from '../../config/auth.js';
-import { registerWebRoutes, webFolder } from './web.js';
+import { DISCOVERY_RETRY_MS, registerWebRoutes, webFolder } from './web.js';
 
 describe('the dashboard routes', () => {
   const apps: FastifyInstance[] = [];
@@ -16,7 +16,7 @@ describe('the dashboard routes', () => {
     for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true });
   });
 
-  async function appOver(files: Record<string, string>, oidc?: OidcConfig): Promise<FastifyInstance> {
+  async function appOver(files: Record<string, string>, oidc?: OidcConfig, now?: () => number): Promise<FastifyInstance> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-web-'));
     folders.push(root);
     for (const [name, text] of Object.entries(files)) {
@@ -25,7 +25,7 @@ describe('the dashboard routes', () => {
     }
     const app = Fastify();
     apps.push(app);
-    await registerWebRoutes(app, { root, oidc });
+    await registerWebRoutes(app, { root, oidc, ...(now ? { now } : {}) });
     return app;
   }
 
@@ -71,6 +71,44 @@ describe('the dashboard routes', () => {
       const answer = (await broken.inject({ method: 'GET', url: '/api/v1/dashboard' })).json();
       expect(answer.oidc).toBeNull();
       expect(answer.oidc_error).toContain('HTTP 404');
+    } finally {
+      provider.close();
+    }
+  });
+
+  it('asks a provider that does not answer again only after a pause, not on every page and asset request', async () => {
+    let asked = 0;
+    let healthy = false;
+    const provider = http.createServer((_request, reply) => {
+      asked += 1;
+      if (!healthy) return void reply.writeHead(503).end();
+      reply.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token` }));
+    });
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    const issuer = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    let clock = 1_000_000;
+    try {
+      const oidc = authConfigSchema.parse({ oidc: { issuer, audience: 'aosiq-api', dashboard: { client_id: 'dashboard' } } }).oidc!;
+      const app = await appOver({ 'index.html': 'x', 'assets/app-1.js': 'js' }, oidc, () => clock);
+      const answers = await Promise.all([
+        app.inject({ method: 'GET', url: '/api/v1/dashboard' }),
+        app.inject({ method: 'GET', url: '/' }),
+        app.inject({ method: 'GET', url: '/assets/app-1.js' }),
+        app.inject({ method: 'GET', url: '/api/v1/dashboard' }),
+      ]);
+      expect(answers.map((answer) => answer.statusCode)).toEqual([200, 200, 200, 200]);
+      expect(answers[0].json().oidc_error).toContain('answered HTTP 503');
+      expect(answers[1].headers['content-security-policy']).toContain("connect-src 'self';");
+      expect(asked).toBe(1);
+      healthy = true;
+      clock += DISCOVERY_RETRY_MS - 1;
+      expect((await app.inject({ method: 'GET', url: '/api/v1/dashboard' })).json().oidc_error).toContain('answered HTTP 503');
+      expect(asked).toBe(1);
+      clock += 1;
+      expect((await app.inject({ method: 'GET', url: '/api/v1/dashboard' })).json()).toMatchObject({ oidc: { token_endpoint: `${issuer}/token` }, oidc_error: null });
+      expect(asked).toBe(2);
+      expect((await app.inject({ method: 'GET', url: '/' })).headers['content-security-policy']).toContain(`connect-src 'self' ${issuer};`);
+      expect(asked).toBe(2);
     } finally {
       provider.close();
     }

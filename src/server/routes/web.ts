@@ -29,6 +29,8 @@ export interface WebOptions {
   /** The built page; webFolder() unless a test gives another. */
   root?: string;
   oidc?: OidcConfig | undefined;
+  /** The clock that spaces out discovery retries; Date.now unless a test gives another. */
+  now?: () => number;
 }
 
 /**
@@ -38,7 +40,7 @@ export interface WebOptions {
  */
 export async function registerWebRoutes(app: FastifyInstance, options: WebOptions = {}): Promise<void> {
   const root = options.root ?? webFolder();
-  const signIn = signInOf(options.oidc);
+  const signIn = signInOf(options.oidc, options.now ?? Date.now);
   app.get('/api/v1/dashboard', { config: { auth: 'public' }, schema: { summary: 'How the dashboard signs operators in: an API key, or OIDC when auth.oidc.dashboard is set', tags: ['system'], security: [] } }, async () => {
     const { found, error } = await signIn();
     return { oidc: found, oidc_error: error };
@@ -70,26 +72,41 @@ export async function registerWebRoutes(app: FastifyInstance, options: WebOption
   });
 }
 
+/** How long a failed discovery answers every request before the next attempt. */
+export const DISCOVERY_RETRY_MS = 30_000;
+
 /**
- * The provider's endpoints, from its discovery document, fetched once it answers (until then
- * every request tries again, and the page offers API keys only, saying why).
+ * The provider's endpoints, from its discovery document, fetched once it answers. Until then the
+ * page offers API keys only, saying why: a failure is the answer for DISCOVERY_RETRY_MS, and
+ * requests arriving while an attempt is under way share it, so an unreachable provider never
+ * holds up each page and asset request for its timeout.
  */
-function signInOf(oidc: OidcConfig | undefined): () => Promise<{ found: DashboardSignIn | null; error: string | null }> {
+function signInOf(oidc: OidcConfig | undefined, now: () => number): () => Promise<{ found: DashboardSignIn | null; error: string | null }> {
   let found: DashboardSignIn | null = null;
-  return async () => {
-    if (!oidc?.dashboard) return { found: null, error: null };
-    if (found) return { found, error: null };
-    const url = `${oidc.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+  let failed: { error: string; until: number } | null = null;
+  let attempt: Promise<{ found: DashboardSignIn | null; error: string | null }> | null = null;
+  const discover = async (dashboard: NonNullable<OidcConfig['dashboard']>, issuer: string, timeoutMs: number) => {
+    const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(oidc.timeout_ms) });
+      const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       if (!response.ok) throw new Error(`answered HTTP ${response.status}`);
       const document = (await response.json()) as { authorization_endpoint?: unknown; token_endpoint?: unknown };
       if (typeof document.authorization_endpoint !== 'string' || typeof document.token_endpoint !== 'string') throw new Error('names no authorization_endpoint or token_endpoint');
-      const { client_id, scope, resource } = oidc.dashboard;
-      found = { issuer: oidc.issuer, client_id, scope, resource: resource ?? null, authorization_endpoint: document.authorization_endpoint, token_endpoint: document.token_endpoint };
+      const { client_id, scope, resource } = dashboard;
+      found = { issuer, client_id, scope, resource: resource ?? null, authorization_endpoint: document.authorization_endpoint, token_endpoint: document.token_endpoint };
       return { found, error: null };
     } catch (error) {
-      return { found: null, error: `single sign-on is unavailable: the issuer's discovery document ${url} ${error instanceof Error ? error.message : String(error)}` };
+      failed = { error: `single sign-on is unavailable: the issuer's discovery document ${url} ${error instanceof Error ? error.message : String(error)}`, until: now() + DISCOVERY_RETRY_MS };
+      return { found: null, error: failed.error };
     }
+  };
+  return async () => {
+    if (!oidc?.dashboard) return { found: null, error: null };
+    if (found) return { found, error: null };
+    if (failed && now() < failed.until) return { found: null, error: failed.error };
+    attempt ??= discover(oidc.dashboard, oidc.issuer, oidc.timeout_ms).finally(() => {
+      attempt = null;
+    });
+    return attempt;
   };
 }
