@@ -3,7 +3,7 @@
     {
       "target_name": "aosiq_scan",
       "sources": ["src/security/untrusted/native/scan.c", "src/security/untrusted/native/words.c", "src/security/untrusted/native/runs.c"],
-      "cflags": ["-O3", "-Wall", "-Wextra", "-Werror"],
+      "cflags": ["-O3", "-Wall", "-Wextra"],
       "xcode_settings": { "OTHER_CFLAGS": ["-O3"] }
     }
   ]

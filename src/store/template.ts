@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { packageRoot, packageRootOf } from '../version.js';
 
 /** Where the template for the installed PGlite is kept. */
 export function templatePath(): string {
@@ -47,15 +48,8 @@ export async function buildTemplate(file = templatePath()): Promise<{ file: stri
   }
 }
 
-function packageRoot(): string {
-  let folder = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(folder, 'package.json')) && path.dirname(folder) !== folder) folder = path.dirname(folder);
-  return folder;
-}
-
 /** The installed PGlite's version, from its package.json (found from its entry point). */
 function pgliteVersion(): string {
-  let folder = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
-  while (!fs.existsSync(path.join(folder, 'package.json')) && path.dirname(folder) !== folder) folder = path.dirname(folder);
+  const folder = packageRootOf(path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))));
   return (JSON.parse(fs.readFileSync(path.join(folder, 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -5,10 +5,9 @@
  * (native/scan.c, built by `npm install` when a C compiler is at hand) finds all of it in one
  * pass; without it, the regexes and block tests below find the same (prefilter.test.ts).
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../../version.js';
 import { stemSource, stems } from './stems.js';
 
 /** Words whose stems some rule needs nearby; common ones (user, system, https) are left out on purpose. */
@@ -146,12 +145,6 @@ export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq
     WORDS.map((word) => word.flags),
   );
   return scanner;
-}
-
-function packageRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
-  return folder;
 }
 
 let nativeReason: string | null = null;

@@ -1,18 +1,16 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { OidcConfig } from '../../config/auth.js';
+import { packageRoot } from '../../version.js';
 
 /**
  * Where `npm run build` puts the dashboard (vite, web/vite.config.ts): dist/web under the
  * package root, found from this file whether it runs compiled (dist/src/…) or as source.
  */
 export function webFolder(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
-  return join(folder, 'dist', 'web');
+  return join(packageRoot(), 'dist', 'web');
 }
 
 /** What the page needs to send an operator to the OpenID provider and back (auth.oidc.dashboard). */
