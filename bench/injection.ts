@@ -3,7 +3,7 @@
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
  * read while tuning). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose,
- * generated logs and JSON, and the corpus's trigger-dense benign text) against
+ * generated logs, JSON and a markdown table, and the corpus's trigger-dense benign text) against
  * `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL commit,
  * with p50/p99, saying which prefilter (native or JavaScript) read the long text.
  *
@@ -162,6 +162,13 @@ function applicationLogs(): () => string {
   };
 }
 
+/** A markdown table of invoices, as a tool that renders query results might return. */
+function markdownRows(): () => string {
+  const next = generator(13);
+  let id = 0;
+  return () => `| ${(id += 1)} | INV-${String(next(100000)).padStart(5, '0')} | ${['paid', 'open', 'overdue'][next(3)]} | ${(next(100000) / 100).toFixed(2)} EUR |\n`;
+}
+
 /** A JSON API result: an array of customer records. */
 function jsonRecords(): () => string {
   const next = generator(11);
@@ -196,6 +203,8 @@ async function main(): Promise<void> {
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
     'application logs (generated)': megabyte(applicationLogs()),
     'JSON records (generated)': megabyte(jsonRecords()),
+    // Thick with the pipe that starts a shell anchor: the native scan hands it to the regex.
+    'markdown table (generated)': megabyte(markdownRows()),
     // The corpus's benign logs and data, written to hold trigger words: every region is read.
     'benign corpus, trigger-dense': megabyte(benign.join('\n')),
   };

@@ -59,6 +59,7 @@ describe('prefilter', () => {
 
   it('is the native scanner in this checkout (npm install builds it)', () => {
     expect(prefilterKind()).toMatchObject({ native: true, reason: null });
+    expect(scalar.avx2).toBe(false);
   });
 
   it('finds what the JavaScript prefilter finds, with and without SIMD, on every corpus sample and on text built from edge cases', () => {
@@ -71,6 +72,11 @@ describe('prefilter', () => {
       'A'.repeat(24),
       `${'Zm9v'.repeat(16)}`,
       `x ${'0a '.repeat(20)}`,
+      // Dense with candidates or anchors: the native scan stops early and the regex reads it.
+      '{'.repeat(100_000),
+      '&'.repeat(70_000),
+      `${'| cell | cell |\n'.repeat(5000)}| run | sh |\n`,
+      'ai '.repeat(30_000),
     ];
     let anchors = 0;
     let runs = 0;
@@ -103,13 +109,15 @@ describe('prefilter', () => {
   it('rejects what it cannot scan, saying what is wrong', () => {
     expect(() => loadNative(join(tmpdir(), 'no-such-scanner.node'))).toThrow(/no-such-scanner/);
     const bare = native as unknown as { scan: (...args: unknown[]) => Int32Array; configure: (words: unknown, flags: unknown) => void };
-    expect(() => bare.scan(42, false)).toThrow('scan: text must be a string');
-    expect(() => bare.scan('text')).toThrow('scan(text, wide) takes a string and a boolean');
-    expect(() => bare.scan('text', 'no')).toThrow('scan: wide must be a boolean');
+    expect(() => bare.scan(42, false, 10)).toThrow('scan: text must be a string');
+    expect(() => bare.scan('text', false)).toThrow('scan(text, wide, maxHits) takes a string, a boolean and a number');
+    expect(() => bare.scan('text', 'no', 10)).toThrow('scan: wide must be a boolean');
+    expect(() => bare.scan('text', false, 0)).toThrow('scan: maxHits must be a positive number');
+    expect(() => bare.configure(['|'], [0])).toThrow('configure: a one-character word must be a candidate (4)');
     expect(() => bare.configure(['x'.repeat(49)], [0])).toThrow('configure: a word must be 1 to 48 characters');
     expect(() => bare.configure(['ignore'], [])).toThrow('configure: flags must be an array as long as words');
     expect(() => bare.configure('ignore', [0])).toThrow('configure: words must be an array of at most 512');
-    expect(() => bare.configure(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'], [0, 0, 0, 0, 0, 0, 0, 0, 0])).toThrow('configure: at most 8 one-character words');
+    expect(() => bare.configure(['?', '&', '{', '|', 'a', 'b', 'c'], [4, 4, 4, 4, 4, 4, 4])).toThrow('configure: at most 8 one-character words (a letter counts twice)');
     // The words it was given before are still the ones it finds.
     expect(nativePrefilter(native, 'please IGNORE the above', 400).anchors).toEqual([7]);
   });

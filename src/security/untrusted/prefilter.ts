@@ -53,7 +53,13 @@ export interface Prefiltered {
 
 /** The long-text facts, from the native scanner when it is built (and not turned off), else from JavaScript. */
 export function prefilter(text: string, spacing: number): Prefiltered {
-  return native ? nativePrefilter(native, text, spacing) : scriptPrefilter(text, spacing);
+  if (!native) return scriptPrefilter(text, spacing);
+  try {
+    return nativePrefilter(native, text, spacing);
+  } catch {
+    // Out of memory for one huge text, say: the JavaScript prefilter finds the same.
+    return scriptPrefilter(text, spacing);
+  }
 }
 
 /** Which prefilter `prefilter` uses, and why when it is not the native one. */
@@ -79,7 +85,7 @@ export function encodedRuns(text: string): Pick<Prefiltered, 'base64' | 'hex'> {
 
 interface NativeScanner {
   configure(words: string[], flags: number[]): void;
-  scan(text: string, wide: boolean): Int32Array;
+  scan(text: string, wide: boolean, maxHits: number): Int32Array;
   avx2: boolean;
 }
 
@@ -88,11 +94,15 @@ const WORD_END = 2;
 const CANDIDATE = 4;
 const BEYOND_LATIN1 = 1;
 const SOFT_HYPHEN = 2;
+const DENSE = 4;
 
 /** The same facts from a native scanner configured with the anchors; exported for the tests. */
 export function nativePrefilter(scanner: NativeScanner, text: string, spacing: number): Prefiltered {
-  // Text V8 holds one byte a character is handed over as Latin-1, the rest as UTF-16.
-  const out = scanner.scan(text, /[\u0100-\uffff]/.test(text));
+  // Text with no character beyond Latin-1 is handed over as Latin-1 (half the bytes), the rest as UTF-16.
+  // Text dense with anchors or candidates (markdown tables, braces) is read faster by the regex:
+  // past one hit in 64 characters the native scan stops and says so.
+  const out = scanner.scan(text, /[\u0100-\uffff]/.test(text), 1024 + Math.floor(text.length / 64));
+  if (out[0]! & DENSE) return scriptPrefilter(text, spacing);
   const hits: number[] = [];
   let next = 0;
   let at = 2;

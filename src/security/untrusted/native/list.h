@@ -7,11 +7,17 @@
 typedef struct {
   int32_t *items;
   size_t count, capacity;
-  int failed;
+  /* At most this many items (0: no limit); `full` once one more was pushed. */
+  size_t limit;
+  int failed, full;
 } List;
 
 static inline void push(List *list, int32_t value) {
-  if (list->failed) return;
+  if (list->failed || list->full) return;
+  if (list->limit && list->count == list->limit) {
+    list->full = 1;
+    return;
+  }
   if (list->count == list->capacity) {
     size_t capacity = list->capacity ? list->capacity * 2 : 256;
     int32_t *items = realloc(list->items, capacity * sizeof(int32_t));

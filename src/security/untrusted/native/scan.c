@@ -15,13 +15,16 @@
 #define FRONT 16
 #define BEYOND_LATIN1 1
 #define SOFT_HYPHEN 2
+#define DENSE 4
+/* Buffers grown past this are let go after the scan. */
+#define KEEP (4u << 20)
 
 typedef struct {
   Words words;
   /* The text, one byte a character, after FRONT zero bytes and before WORDS_PAD more. */
   uint8_t *buffer;
   uint16_t *units;
-  size_t capacity;
+  size_t capacity, unit_capacity;
   int avx2;
 } Scanner;
 
@@ -62,17 +65,37 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   return wrong ? fail(env, wrong) : NULL;
 }
 
-static int reserve(Scanner *s, size_t n) {
-  if (FRONT + n + WORDS_PAD <= s->capacity) return 1;
-  size_t capacity = FRONT + n + WORDS_PAD + n / 2;
-  uint8_t *buffer = realloc(s->buffer, capacity);
-  if (buffer) s->buffer = buffer;
-  uint16_t *units = realloc(s->units, capacity * sizeof(uint16_t));
-  if (units) s->units = units;
-  if (!buffer || !units) return 0;
-  s->capacity = capacity;
-  memset(s->buffer, 0, FRONT);
+static int reserve(Scanner *s, size_t n, int wide) {
+  if (FRONT + n + WORDS_PAD > s->capacity) {
+    size_t capacity = FRONT + n + WORDS_PAD + n / 2;
+    uint8_t *buffer = realloc(s->buffer, capacity);
+    if (!buffer) return 0;
+    s->buffer = buffer;
+    s->capacity = capacity;
+    memset(s->buffer, 0, FRONT);
+  }
+  if (wide && n + 1 > s->unit_capacity) {
+    size_t capacity = n + 1 + n / 2;
+    uint16_t *units = realloc(s->units, capacity * sizeof(uint16_t));
+    if (!units) return 0;
+    s->units = units;
+    s->unit_capacity = capacity;
+  }
   return 1;
+}
+
+/* Lets a large buffer go, so one long text does not hold its memory for the life of the process. */
+static void release(Scanner *s) {
+  if (s->capacity > KEEP) {
+    free(s->buffer);
+    s->buffer = NULL;
+    s->capacity = 0;
+  }
+  if (s->unit_capacity > KEEP / 2) {
+    free(s->units);
+    s->units = NULL;
+    s->unit_capacity = 0;
+  }
 }
 
 /* The text into the buffer, one byte a character (beyond Latin-1 saturates to 0xff); its flags. */
@@ -80,10 +103,10 @@ static int load(napi_env env, Scanner *s, napi_value text, size_t n, int wide) {
   uint8_t *bytes = s->buffer + FRONT;
   size_t copied;
   if (!wide) {
-    napi_get_value_string_latin1(env, text, (char *)bytes, n + 1, &copied);
+    if (napi_get_value_string_latin1(env, text, (char *)bytes, n + 1, &copied) != napi_ok || copied != n) return -1;
     return memchr(bytes, 0xad, n) ? SOFT_HYPHEN : 0;
   }
-  napi_get_value_string_utf16(env, text, (char16_t *)s->units, n + 1, &copied);
+  if (napi_get_value_string_utf16(env, text, (char16_t *)s->units, n + 1, &copied) != napi_ok || copied != n) return -1;
   uint16_t any = 0;
   uint8_t soft = 0;
   for (size_t i = 0; i < n; i++) {
@@ -97,31 +120,43 @@ static int load(napi_env env, Scanner *s, napi_value text, size_t n, int wide) {
 
 static int32_t *put(int32_t *out, const List *list, size_t per) {
   *out++ = (int32_t)(list->count / per);
-  memcpy(out, list->items, list->count * sizeof(int32_t));
+  if (list->count) memcpy(out, list->items, list->count * sizeof(int32_t));
   return out + list->count;
 }
 
 /*
- * scan(text, wide): an Int32Array [flags, hit count, offset, word index, ..., base64 run count,
- * start, end, ..., hex run count, start, end, ...], at most one word a position, in text order.
- * `wide` says the text may hold characters beyond Latin-1 (read as UTF-16, else as Latin-1).
+ * scan(text, wide, maxHits): an Int32Array [flags, hit count, offset, word index, ...,
+ * base64 run count, start, end, ..., hex run count, start, end, ...], at most one word a
+ * position, in text order. `wide` says the text may hold characters beyond Latin-1 (read as
+ * UTF-16, else as Latin-1). Past `maxHits` words the scan stops and flags the text DENSE (4):
+ * text that thick with anchors is read faster by the regex than hit by hit.
  */
 static napi_value scan(napi_env env, napi_callback_info info) {
   Scanner *s;
-  size_t argc = 2, n;
-  napi_value argv[2];
+  size_t argc = 3, n;
+  napi_value argv[3];
   bool wide;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "scan(text, wide) takes a string and a boolean");
+  int64_t max_hits;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 3) return fail(env, "scan(text, wide, maxHits) takes a string, a boolean and a number");
   if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "scan: text must be a string");
   if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "scan: wide must be a boolean");
+  if (napi_get_value_int64(env, argv[2], &max_hits) != napi_ok || max_hits < 1) return fail(env, "scan: maxHits must be a positive number");
   if (n > INT32_MAX / 2 - FRONT - WORDS_PAD) return fail(env, "scan: text too long");
-  if (!reserve(s, n)) return fail(env, "scan: out of memory");
+  if (!reserve(s, n, wide)) return fail(env, "scan: out of memory");
   int flags = load(env, s, argv[0], n, wide);
+  if (flags < 0) return fail(env, "scan: could not read the text");
   uint8_t *bytes = s->buffer + FRONT;
   memset(bytes + n, 0, WORDS_PAD);
   List hits = {0}, base64 = {0}, hex = {0};
+  hits.limit = (size_t)max_hits * 2;
   words_find(&s->words, bytes, n, s->avx2, &hits);
-  runs_find(bytes, n, s->avx2, &base64, &hex);
+  if (hits.full) {
+    flags |= DENSE;
+    hits.count = 0;
+  } else {
+    runs_find(bytes, n, s->avx2, &base64, &hex);
+  }
+  release(s);
   napi_value result = NULL, buffer;
   void *data;
   size_t total = 4 + hits.count + base64.count + hex.count;
@@ -151,7 +186,8 @@ NAPI_MODULE_INIT() {
   if (!s) return NULL;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
-  s->avx2 = __builtin_cpu_supports("avx2") && !getenv("AOS_SCAN_NO_AVX2");
+  const char *no_avx2 = getenv("AOS_SCAN_NO_AVX2");
+  s->avx2 = __builtin_cpu_supports("avx2") && !(no_avx2 && strcmp(no_avx2, "1") == 0);
 #endif
   napi_set_instance_data(env, s, finalize, NULL);
   napi_value fn, simd;

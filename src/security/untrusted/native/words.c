@@ -29,7 +29,7 @@ static int letter(uint8_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
 /*
  * The bucket a word goes in, chosen so that few characters pass each bucket's first position:
- * words that start a word by their first letter (a-b, c-h, i-o, p-z: letters in one range share
+ * words that start a word by their first letter (a-b, c-h, i-o, p-s, t-z: letters in one range share
  * a high nibble, so a bucket passes its own letters only), two-character ones together (7), the
  * rest by their first character's high nibble ("<", "[": 5; "!", "%": 6).
  */
@@ -79,6 +79,8 @@ const char *words_set(Words *words, const char *const *texts, const size_t *leng
       w->head_mask |= 0xffu << (8 * j);
     }
     if (w->length == 1) {
+      /* Tried only where no longer word starts: right for a candidate, not for a word the regex would prefer. */
+      if (!(w->flags & CANDIDATE)) return "configure: a one-character word must be a candidate (4)";
       /* Compared as they are: a letter in both cases. */
       int cases = letter(w->text[0]) ? 2 : 1;
       if (words->singles + cases > MAX_SINGLES) return "configure: at most 8 one-character words (a letter counts twice)";
@@ -141,7 +143,7 @@ static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, un
 }
 
 static void find_scalar(const Words *words, const uint8_t *b, size_t from, size_t n, List *hits) {
-  for (size_t at = from; at < n; at++) {
+  for (size_t at = from; at < n && !hits->full; at++) {
     unsigned r = at > 0 && word_char(b[at - 1]) ? words->unbounded : 0xff;
     for (int j = 0; j < 4 && r; j++) {
       uint8_t c = b[at + j] | 0x20;
@@ -171,7 +173,7 @@ __attribute__((target("avx2"))) static void find_avx2(const Words *words, const 
   for (int j = 0; j < 4; j++) lo[j] = table(words->lo[j]), hi[j] = table(words->hi[j]);
   for (int i = 0; i < words->singles; i++) single[i] = _mm256_set1_epi8((char)words->single[i]);
   size_t at = 0;
-  for (; at + 32 <= n; at += 32) {
+  for (; at + 32 <= n && !hits->full; at += 32) {
     /* Where the character before is a word character, only the unbounded buckets count. */
     __m256i word_start = _mm256_cmpeq_epi8(lookup(word_lo, word_hi, _mm256_loadu_si256((const __m256i *)(b + at - 1))), zero);
     __m256i r = _mm256_or_si256(word_start, unbounded);

@@ -46,7 +46,7 @@ typedef struct {
 
 /* Null when the words are set, else what is wrong with them. */
 const char *words_set(Words *words, const char *const *texts, const size_t *lengths, const int32_t *flags, int count);
-/* Every position a word starts at, as (offset, word index) pairs, at most one word a position. */
+/* Every position a word starts at, as (offset, word index) pairs, at most one word a position; stops when `hits` is full. */
 void words_find(const Words *words, const uint8_t *b, size_t n, int avx2, List *hits);
 
 #endif
