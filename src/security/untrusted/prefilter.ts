@@ -89,9 +89,11 @@ interface NativeScanner {
   avx2: boolean;
 }
 
+/** A word's flags, as native/words.h defines them. */
 const WORD_START = 1;
 const WORD_END = 2;
 const CANDIDATE = 4;
+/** What the first number of a scan's result says of the text (native/scan.c). */
 const BEYOND_LATIN1 = 1;
 const SOFT_HYPHEN = 2;
 const DENSE = 4;
