@@ -18,15 +18,13 @@ export function templatePath(): string {
   return path.join(packageRoot(), 'dist', `pglite-${pgliteVersion()}.tar`);
 }
 
-let loaded: Blob | null | undefined;
-
-/** The template as PGlite's `loadDataDir` takes it, or null when it has not been built. */
+/**
+ * The template as PGlite's `loadDataDir` takes it, or null when it has not been built. Read
+ * afresh for each new database rather than kept: 40 MB a server would otherwise hold for good.
+ */
 export function readTemplate(): Blob | null {
-  if (loaded === undefined) {
-    const file = templatePath();
-    loaded = fs.existsSync(file) ? new Blob([fs.readFileSync(file)]) : null;
-  }
-  return loaded;
+  const file = templatePath();
+  return fs.existsSync(file) ? new Blob([fs.readFileSync(file)]) : null;
 }
 
 /**

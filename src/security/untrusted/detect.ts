@@ -8,7 +8,7 @@
 import { deobfuscated, encodedInstructions, INSTRUCTION_FAMILIES, spacedOut } from './decode.js';
 import { ruleMatches } from './match.js';
 import { normalize } from './normalize.js';
-import { encodedRuns, prefilter, type Prefiltered, UNICODE_ANCHOR } from './prefilter.js';
+import { anchorsOf, encodedRuns, prefilter, type Prefiltered, UNICODE_ANCHOR } from './prefilter.js';
 import type { Family } from './rules.js';
 
 export { FAMILIES, type Family } from './rules.js';
@@ -85,7 +85,7 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
 function anchorRegions(text: string, found: Prefiltered): [number, number][] {
   const hits = [...found.anchors];
   // Only text beyond Latin-1, or holding a soft hyphen, can hold these anchors.
-  if (found.otherScripts) hits.push(...anchors(text, UNICODE_ANCHOR));
+  if (found.otherScripts) hits.push(...anchorsOf(text, UNICODE_ANCHOR, AFTER - BEFORE));
   hits.sort((a, b) => a - b);
   const ranges: [number, number][] = [];
   for (const hit of hits) {
@@ -96,17 +96,6 @@ function anchorRegions(text: string, found: Prefiltered): [number, number][] {
     else ranges.push([start, end]);
   }
   return ranges;
-}
-
-/** Where a pattern matches, skipping ahead past hits that would fall in the same region. */
-function anchors(text: string, pattern: RegExp): number[] {
-  const hits: number[] = [];
-  pattern.lastIndex = 0;
-  for (let hit = pattern.exec(text); hit; hit = pattern.exec(text)) {
-    hits.push(hit.index);
-    pattern.lastIndex = Math.max(pattern.lastIndex, hit.index + AFTER - BEFORE);
-  }
-  return hits;
 }
 
 /**

@@ -69,13 +69,18 @@ export function prefilterKind(): { native: boolean; simd: boolean; reason: strin
 
 /** The same facts found by JavaScript alone. */
 export function scriptPrefilter(text: string, spacing: number): Prefiltered {
+  return { anchors: anchorsOf(text, ANCHOR, spacing), otherScripts: /[\u0100-\uffff]/.test(text) || text.includes('\u00ad'), ...encodedRuns(text) };
+}
+
+/** Where a global pattern matches, skipping ahead by `spacing` (at least the match) after each hit. */
+export function anchorsOf(text: string, pattern: RegExp, spacing: number): number[] {
   const hits: number[] = [];
-  ANCHOR.lastIndex = 0;
-  for (let hit = ANCHOR.exec(text); hit; hit = ANCHOR.exec(text)) {
+  pattern.lastIndex = 0;
+  for (let hit = pattern.exec(text); hit; hit = pattern.exec(text)) {
     hits.push(hit.index);
-    ANCHOR.lastIndex = Math.max(ANCHOR.lastIndex, hit.index + spacing);
+    pattern.lastIndex = Math.max(pattern.lastIndex, hit.index + spacing);
   }
-  return { anchors: hits, otherScripts: /[\u0100-\uffff]/.test(text) || text.includes('\u00ad'), ...encodedRuns(text) };
+  return hits;
 }
 
 /** Base64 and hex runs, found by JavaScript (short texts, and long ones without the native scanner). */
