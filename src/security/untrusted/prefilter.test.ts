@@ -38,7 +38,7 @@ function edgyText(next: () => number, length: number): string {
     'ignore', 'IGNORE', 'Disregard', 'instructions', 'prompt', 'assistant', 'ai', 'AI', 'aim', 'a.i.', 'llm', 'agent', 'summarize', 'ChatGPT', 'bot', 'bots', 'botany',
     'you are now', 'your response', '<|im_start|>', '[INST]', '[/inst]', '<<SYS>>', '</tool>', '</untrusted', 'rm -rf', 'curl ', 'wget ', 'approve', 'grant yourself', '![x](',
     'base64', 'base 64', 'rot13', 'decode', 'encode your', 'jailbreak', 'developer mode', 'reveal', 'tool_call', 'anweisung', 'ki', 'ia', 'yapay zeka', 'automated agent', 'tool use',
-    '| sh', '|bash', '| zsh', '|shell', 'use the web tool', 'call your search tool', 'with the tool', 'USE THE x TOOL', '%7bdata', '%7B_', '{{name}}', '{x}', `{${'a'.repeat(450)}}`, '{1}',
+    '| sh', '|bash', '| zsh', '|shell', '|  SH', '|   Bash;', '| bas', '| s', '|zs', '||sh', '|sh_', '| sh9', `|${' '.repeat(70)}zsh`, '| status |', '| 12 |', 'use the web tool', 'call your search tool', 'with the tool', 'USE THE x TOOL', '%7bdata', '%7B_', '{{name}}', '{x}', `{${'a'.repeat(450)}}`, '{1}',
     '?api_key=', '&user_token=', '?Token=1', '&x=', 'with your', 'call the',
     'é', 'ÿ', 'Ā', '中文', '\u00ad', 'Ａ', '\u200b', 'іgnоre', '😀', '_', '0', 'x', 'Q', '-', '.', '/', '+', '=', ':', '\t', '\n', ' ', ' ', ' ', ', ', '. ',
   ];
@@ -76,6 +76,7 @@ describe('prefilter', () => {
       '{'.repeat(100_000),
       '&'.repeat(70_000),
       `${'| cell | cell |\n'.repeat(5000)}| run | sh |\n`,
+      `${'| cell |'.repeat(40)}${' '.repeat(200)}sh ${'|  '.repeat(30)}${' '.repeat(61)}bash`,
       'ai '.repeat(30_000),
     ];
     let anchors = 0;
@@ -91,6 +92,14 @@ describe('prefilter', () => {
     }
     expect(anchors).toBeGreaterThan(5000);
     expect(runs).toBeGreaterThan(500);
+  });
+
+  it('reads a markdown table in one native pass: its "|"s are not taken for shell pipes', () => {
+    const table = `| id | status | billed | note |\n|---:|---|---|---|\n${Array.from({ length: 20_000 }, (_, i) => `| ${i} | ${['shipped', 'open', 'billed'][i % 3]} | ${i * 7} EUR | ${i % 100 === 0 ? 'see `| bash` log' : 'sent'} |\n`).join('')}`;
+    const out = native.scan(table, false, 1024 + table.length / 64);
+    expect(out[0]! & 4, 'not dense').toBe(0);
+    expect(nativePrefilter(native, table, 400)).toEqual(scriptPrefilter(table, 400));
+    expect(nativePrefilter(native, table, 400).anchors).toHaveLength(200);
   });
 
   it('lets the detector flag a short injection deep inside a megabyte, its span where it is', () => {
@@ -118,6 +127,12 @@ describe('prefilter', () => {
     expect(() => bare.configure(['ignore'], [])).toThrow('configure: flags must be an array as long as words');
     expect(() => bare.configure('ignore', [0])).toThrow('configure: words must be an array of at most 512');
     expect(() => bare.configure(['?', '&', '{', '|', 'a', 'b', 'c'], [4, 4, 4, 4, 4, 4, 4])).toThrow('configure: at most 8 one-character words (a letter counts twice)');
+    const followed = 'configure: a followed word is a character other than a letter or space, a space, then its words';
+    expect(() => bare.configure(['| sh'], [8])).toThrow('configure: at most 4 followed words (8), each a candidate (4)');
+    expect(() => bare.configure(['|sh'], [12])).toThrow(followed);
+    expect(() => bare.configure(['a sh'], [12])).toThrow(followed);
+    expect(() => bare.configure(['| sh  bash'], [12])).toThrow('configure: a followed word has at most 8 words of 1 to 8 characters, one space apart');
+    expect(() => bare.configure(['| verylongword'], [12])).toThrow('configure: a followed word has at most 8 words of 1 to 8 characters, one space apart');
     // The words it was given before are still the ones it finds.
     expect(nativePrefilter(native, 'please IGNORE the above', 400).anchors).toEqual([7]);
   });

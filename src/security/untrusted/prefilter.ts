@@ -17,9 +17,12 @@ const ANCHOR_STEMS = stems(
     'rm -|curl |wget |approve|grant yourself|grant itself|grant me|![|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
     'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use',
 );
-/** Anchors that are patterns, each with the texts every match of it starts with (case aside). */
-const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[] }[] = [
-  { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'] },
+/**
+ * Anchors that are patterns, each with the texts every match of it starts with (case aside), or
+ * with the character it starts with and the words that come after it and any spaces (`then`).
+ */
+const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; then?: readonly string[] }[] = [
+  { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'], then: ['sh', 'bash', 'zsh'] },
   { source: String.raw`\b(?:call|use|with) (?:the|your) \w+ tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
   { source: String.raw`%7b[a-z_]`, starts: ['%7b'] },
   { source: String.raw`\{\{?[a-z_]+\}`, starts: ['{'] },
@@ -98,6 +101,7 @@ interface NativeScanner {
 const WORD_START = 1;
 const WORD_END = 2;
 const CANDIDATE = 4;
+const FOLLOWED = 8;
 /** What the first number of a scan's result says of the text (native/scan.c). */
 const BEYOND_LATIN1 = 1;
 const SOFT_HYPHEN = 2;
@@ -150,7 +154,10 @@ const WORDS: readonly { text: string; flags: number; length: number; pattern: Re
   }),
   ...ANCHOR_PATTERNS.flatMap((pattern) => {
     const sticky = new RegExp(pattern.source, 'iy');
-    return pattern.starts.map((text) => ({ text, flags: CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0), length: 0, pattern: sticky }));
+    const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
+    // A markdown table has a "|" every few characters: the native scan reads on past the spaces after each.
+    if (pattern.then) return pattern.starts.map((start) => ({ text: [start, ...pattern.then!].join(' '), flags: flags | FOLLOWED | (pattern.source.endsWith('\\b') ? WORD_END : 0), length: 0, pattern: sticky }));
+    return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky }));
   }),
 ];
 

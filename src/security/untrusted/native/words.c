@@ -74,6 +74,12 @@ const char *words_set(Words *words, const char *const *texts, const size_t *leng
     memcpy(w->text, texts[i], lengths[i]);
     w->length = (uint8_t)lengths[i];
     w->flags = (uint8_t)flags[i];
+    if (w->flags & FOLLOWED) {
+      if (!(w->flags & CANDIDATE) || words->followed_count == MAX_FOLLOWED) return "configure: at most 4 followed words (8), each a candidate (4)";
+      const char *wrong = follow_set(&words->followed[words->followed_count++], w->text, w->length, (w->flags & WORD_END) != 0, i);
+      if (wrong) return wrong;
+      continue;
+    }
     for (int j = 0; j < 4 && j < w->length; j++) {
       w->head |= (uint32_t)(w->text[j] | 0x20) << (8 * j);
       w->head_mask |= 0xffu << (8 * j);
@@ -201,13 +207,38 @@ __attribute__((target("avx2"))) static void find_avx2(const Words *words, const 
 }
 #endif
 
+/* `more` merged into `hits` (both in text order); where both have an offset, the word, not the candidate, is kept. */
+static void merge(List *hits, List *more) {
+  List merged = {0};
+  merged.limit = hits->limit;
+  size_t i = 0, j = 0;
+  while (i < hits->count || j < more->count) {
+    int from_more = j < more->count && (i == hits->count || more->items[j] < hits->items[i]);
+    if (!from_more && j < more->count && more->items[j] == hits->items[i]) j += 2;
+    const int32_t *pair = from_more ? &more->items[j] : &hits->items[i];
+    push(&merged, pair[0]);
+    push(&merged, pair[1]);
+    if (from_more) j += 2;
+    else i += 2;
+  }
+  merged.failed |= hits->failed | more->failed;
+  merged.full |= hits->full | more->full;
+  free(hits->items);
+  free(more->items);
+  *hits = merged;
+}
+
 void words_find(const Words *words, const uint8_t *b, size_t n, int avx2, List *hits) {
 #ifdef HAVE_AVX2_PATH
-  if (avx2) {
-    find_avx2(words, b, n, hits);
-    return;
-  }
+  if (avx2) find_avx2(words, b, n, hits);
+  else
 #endif
+    find_scalar(words, b, 0, n, hits);
   (void)avx2;
-  find_scalar(words, b, 0, n, hits);
+  for (int i = 0; i < words->followed_count && !hits->full; i++) {
+    List more = {0};
+    more.limit = hits->limit;
+    follow_find(&words->followed[i], b, n, avx2, &more);
+    merge(hits, &more);
+  }
 }

@@ -3,6 +3,7 @@
 #define AOSIQ_WORDS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "follow.h"
 #include "list.h"
 
 #define MAX_WORDS 512
@@ -15,6 +16,8 @@
 #define WORD_END 2
 /* A word only reported where no other word starts (one-character words are such). */
 #define CANDIDATE 4
+/* A candidate of a character, spaces, and words ("| sh bash zsh"): found by follow.c, not the filter. */
+#define FOLLOWED 8
 
 typedef struct {
   uint8_t text[MAX_LENGTH + 1];
@@ -42,6 +45,8 @@ typedef struct {
   uint16_t next[MAX_WORDS];
   /* By set of buckets: which of those three prefix lengths their words have (bits 0-2). */
   uint8_t sizes_of[256];
+  Followed followed[MAX_FOLLOWED];
+  int followed_count;
 } Words;
 
 /* Null when the words are set, else what is wrong with them. */
