@@ -78,6 +78,7 @@ function printable(text: string): boolean {
 
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '8': 'b', '@': 'a', '$': 's' };
 const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
+const REVERSED_HINT = /\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/;
 
 /**
  * Instructions hidden by leetspeak, escapes (URL, \\u, \\x, HTML entities), or text written
@@ -85,10 +86,7 @@ const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
  */
 export function deobfuscated(window: string): Decoded[] {
   const candidates: [string, string][] = [];
-  // Leetspeak: a good share of the words mix digits into letters (not the odd hex id in a log).
-  // (Each such word puts a digit beside a letter somewhere: counted first, as that is cheap.)
-  const leet = (window.match(/[a-z]\d|\d[a-z]/g) ?? []).length < 4 ? 0 : (window.match(/\b(?=[a-z]*\d)(?=\d*[a-z])[a-z0-9]{3,}\b/g) ?? []).length;
-  if (leet >= 4 && leet >= 0.3 * (window.match(/\b[a-z0-9]{3,}\b/g) ?? []).length) {
+  if (leetspeak(window)) {
     candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
   }
   if ((window.match(ESCAPES) ?? []).length >= 6) {
@@ -98,10 +96,45 @@ export function deobfuscated(window: string): Decoded[] {
     });
     candidates.push(['encoding.escaped_instruction', decoded]);
   }
-  if (/\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/.test(window)) {
+  // (Every hint holds one of these: a window without them is passed over without the regex.)
+  if ((window.includes('revers') || window.includes('backwards') || window.includes('right to left')) && REVERSED_HINT.test(window)) {
     candidates.push(['encoding.reversed_instruction', [...window].reverse().join('')]);
   }
   return candidates.flatMap(([rule, text]) => (rulesMatching(text).some((found) => INSTRUCTION_FAMILIES.has(found.family)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
+}
+
+/**
+ * Whether a window reads as leetspeak: four or more of its words mix digits into letters, and they
+ * are at least 30% of its words (not the odd hex id in a log). A word here is three or more
+ * characters between word boundaries, all lowercase ASCII letters or digits. One pass over the
+ * characters: this runs on every window of a long text.
+ */
+export function leetspeak(window: string): boolean {
+  let words = 0;
+  let mixed = 0;
+  let length = 0;
+  let digits = 0;
+  let letters = 0;
+  let other = false;
+  for (let i = 0; i <= window.length; i += 1) {
+    const code = i < window.length ? window.charCodeAt(i) : 32;
+    const digit = code >= 48 && code <= 57;
+    const lower = code >= 97 && code <= 122;
+    if (digit || lower || code === 95 || (code >= 65 && code <= 90)) {
+      length += 1;
+      if (digit) digits += 1;
+      else if (lower) letters += 1;
+      else other = true;
+      continue;
+    }
+    if (length >= 3 && !other) {
+      words += 1;
+      if (digits > 0 && letters > 0) mixed += 1;
+    }
+    length = digits = letters = 0;
+    other = false;
+  }
+  return mixed >= 4 && mixed >= 0.3 * words;
 }
 
 /** Letters spelled out with separators ("i g n o r e ..."; `runs` are their places), joined and read again. */
