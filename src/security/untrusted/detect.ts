@@ -8,7 +8,7 @@
 import { deobfuscated, encodedInstructions, INSTRUCTION_FAMILIES, spacedOut } from './decode.js';
 import { ruleMatches } from './match.js';
 import { normalize } from './normalize.js';
-import { anchorsOf, encodedRuns, prefilter, type Prefiltered, UNICODE_ANCHOR } from './prefilter.js';
+import { encodedRuns, prefilter, type Prefiltered } from './prefilter.js';
 import type { Family } from './rules.js';
 
 export { FAMILIES, type Family } from './rules.js';
@@ -83,10 +83,7 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
 
 /** The parts of a long text around its anchors (case-insensitive, on the original), merged. */
 function anchorRegions(text: string, found: Prefiltered): [number, number][] {
-  const hits = [...found.anchors];
-  // Only text beyond Latin-1, or holding a soft hyphen, can hold these anchors.
-  if (found.otherScripts) hits.push(...anchorsOf(text, UNICODE_ANCHOR, AFTER - BEFORE));
-  hits.sort((a, b) => a - b);
+  const hits = [...found.anchors, ...found.otherAnchors].sort((a, b) => a - b);
   const ranges: [number, number][] = [];
   for (const hit of hits) {
     const start = Math.max(0, hit - BEFORE);

@@ -28,7 +28,7 @@ const FOLDABLE_ALL = new RegExp(FOLDABLE.source, 'g');
 const FOLD_EACH = new RegExp(FOLDABLE.source, 'g');
 const WORD_CHARACTER = /[\p{L}\p{M}]/u;
 // eslint-disable-next-line no-misleading-character-class -- built from INVISIBLE above
-const SUSPICIOUS = new RegExp(`${INVISIBLE.source}|${BIDI.source}|${FOLDABLE.source}|${TAG.source}`);
+const SPECIAL = new RegExp(`${INVISIBLE.source}|${BIDI.source}|${TAG.source}`);
 
 export interface Normalized {
   /** The text the rules read (lowercase unless `cased`). */
@@ -47,6 +47,26 @@ export interface Normalized {
   tags: number;
 }
 
+/** What a character beyond ASCII becomes: removed (invisible), counted (bidi), or its NFKC form lowercased. */
+type Kind = { invisible: true } | { bidi: boolean } | { folded: string; same: boolean };
+const KINDS = new Map<number, Kind>();
+
+function kindOf(code: number): Kind {
+  let kind = KINDS.get(code);
+  if (kind) return kind;
+  const character = String.fromCodePoint(code);
+  if (INVISIBLE.test(character)) kind = { invisible: true };
+  else if (BIDI.test(character)) kind = { bidi: OVERRIDE.test(character) };
+  else {
+    const folded = character.normalize('NFKC').toLowerCase();
+    kind = { folded, same: folded === character };
+  }
+  // Text in any script uses a few thousand characters; a text of every character resets the memo.
+  if (KINDS.size >= 65_536) KINDS.clear();
+  KINDS.set(code, kind);
+  return kind;
+}
+
 /**
  * @example
  * normalize('Ig\u200bnore').text; // 'ignore'
@@ -54,19 +74,24 @@ export interface Normalized {
 export function normalize(original: string): Normalized {
   // ASCII needs no Unicode work and is lowercased a window at a time by the reader (cased: true).
   if (Buffer.byteLength(original, 'utf8') === original.length) return { text: original, cased: true, toOriginal: same, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
-  // Text with nothing to remove, fold or recompose is only lowercased (when that keeps its length).
-  if (!SUSPICIOUS.test(original) && original.normalize('NFKC') === original) {
+  // Text with nothing to remove or recompose is lowercased whole (when that keeps its length).
+  if (!SPECIAL.test(original) && original.normalize('NFKC') === original) {
     const lower = original.toLowerCase();
-    if (lower.length === original.length) return { text: lower, cased: false, toOriginal: same, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
+    if (lower.length === original.length) return { ...foldMixedWords(lower), cased: false, toOriginal: same, invisible: 0, bidi: 0, tags: 0 };
   }
   const parts: string[] = [];
-  // Where each emitted part starts in the output and came from in the original: ASCII runs map
-  // unit for unit, a transformed character's units all map to that character (`~offset`).
+  // Where each part starts in the output and came from in the original: runs of characters
+  // folded to as many units map unit for unit, any other character's units all map to it (`~offset`).
   const segments = { at: [] as number[], from: [] as number[] };
   let length = 0;
+  /** The original offset the unit-for-unit run being written has reached (-1: none); a part from there extends it. */
+  let runTo = -1;
   const emit = (part: string, from: number, perUnit: boolean) => {
-    segments.at.push(length);
-    segments.from.push(perUnit ? from : ~from);
+    if (!perUnit || runTo !== from) {
+      segments.at.push(length);
+      segments.from.push(perUnit ? from : ~from);
+    }
+    runTo = perUnit ? from + part.length : -1;
     length += part.length;
     parts.push(part);
   };
@@ -77,69 +102,76 @@ export function normalize(original: string): Normalized {
   // sequences use joiners and variation selectors legitimately, between symbols.
   let skippedAfterLetter = false;
   let last = '';
-  const NON_ASCII = /[\u0080-\uffff]/g;
+  // Characters normalization leaves as they are (ASCII but for its case) are copied in runs.
+  let copyFrom = 0;
+  const copyTo = (end: number) => {
+    if (end <= copyFrom) return;
+    emit(original.slice(copyFrom, end).toLowerCase(), copyFrom, true);
+    last = original[end - 1]!;
+  };
   for (let index = 0; index < original.length; ) {
-    NON_ASCII.lastIndex = index;
-    const next = NON_ASCII.exec(original)?.index ?? original.length;
-    if (next > index) {
-      // A run of ASCII, most of any text: lowercased in one piece, no Unicode tables.
-      const run = original.slice(index, next);
-      if (skippedAfterLetter && LETTER.test(run[0]!)) invisible += 1;
-      skippedAfterLetter = false;
-      emit(run.toLowerCase(), index, true);
-      last = run[run.length - 1]!;
-      index = next;
-      if (index >= original.length) break;
-    }
-    const codePoint = String.fromCodePoint(original.codePointAt(index)!);
+    const code = original.codePointAt(index)!;
     const offset = index;
-    index += codePoint.length;
-    if (TAG.test(codePoint)) {
-      const ascii = codePoint.codePointAt(0)! - 0xe0000;
-      if (ascii >= 0x20 && ascii < 0x7f) {
-        last = String.fromCharCode(ascii).toLowerCase();
+    index += code > 0xffff ? 2 : 1;
+    const tag = code >= 0xe0000 && code <= 0xe007f;
+    // ASCII, CJK ideographs and Hangul syllables need no table.
+    const kind = tag || code < 0x80 || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7a3) ? null : kindOf(code);
+    if (!tag && (kind === null || ('folded' in kind && kind.same))) {
+      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) invisible += 1;
+      skippedAfterLetter = false;
+      continue;
+    }
+    copyTo(offset);
+    copyFrom = index;
+    if (kind === null) {
+      // A tag character.
+      if (code >= 0xe0020 && code < 0xe007f) {
+        last = String.fromCharCode(code - 0xe0000).toLowerCase();
         emit(last, offset, false);
       }
       tags += 1;
-    } else if (INVISIBLE.test(codePoint)) {
+    } else if ('invisible' in kind) {
       skippedAfterLetter ||= LETTER.test(last);
-    } else if (BIDI.test(codePoint)) {
-      if (OVERRIDE.test(codePoint)) bidi += 1;
+    } else if ('bidi' in kind) {
+      if (kind.bidi) bidi += 1;
     } else {
-      if (skippedAfterLetter && LETTER.test(codePoint)) invisible += 1;
+      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) invisible += 1;
       skippedAfterLetter = false;
-      const folded = codePoint.normalize('NFKC').toLowerCase();
-      if (folded.length > 0) {
-        emit(folded, offset, false);
-        last = folded[folded.length - 1]!;
+      if (kind.folded.length > 0) {
+        emit(kind.folded, offset, kind.folded.length === index - offset);
+        last = kind.folded[kind.folded.length - 1]!;
       }
     }
   }
-  let text = parts.join('');
-  let mixedWords = 0;
-  // Only text holding both Latin and Cyrillic or Greek letters can mix them within a word; only
-  // the words around a Cyrillic or Greek letter are looked at (folding keeps lengths).
-  if (FOLDABLE.test(text) && /[a-z]/.test(text)) {
-    const pieces: string[] = [];
-    let copied = 0;
-    FOLDABLE_ALL.lastIndex = 0;
-    for (let hit = FOLDABLE_ALL.exec(text); hit; hit = FOLDABLE_ALL.exec(text)) {
-      let start = hit.index;
-      while (start > 0 && WORD_CHARACTER.test(text[start - 1]!)) start -= 1;
-      let end = hit.index + 1;
-      while (end < text.length && WORD_CHARACTER.test(text[end]!)) end += 1;
-      FOLDABLE_ALL.lastIndex = end;
-      const word = text.slice(start, end);
-      if (!LATIN.test(word)) continue;
-      mixedWords += 1;
-      pieces.push(text.slice(copied, start), word.replace(FOLD_EACH, (char) => CONFUSABLE[char] ?? char));
-      copied = end;
-    }
-    if (pieces.length > 0) text = pieces.join('') + text.slice(copied);
-  }
-  return { text, cased: false, toOriginal: (offset) => originOf(segments, offset, length, original.length), invisible, bidi, mixedWords, tags };
+  copyTo(original.length);
+  return { ...foldMixedWords(parts.join('')), cased: false, toOriginal: (offset) => originOf(segments, offset, length, original.length), invisible, bidi, tags };
 }
 
+/**
+ * Words holding both Latin and Cyrillic or Greek letters, their look-alikes folded to Latin.
+ * Only the words around a Cyrillic or Greek letter are looked at (folding keeps lengths).
+ * Exported for the tests.
+ */
+export function foldMixedWords(text: string): { text: string; mixedWords: number } {
+  let mixedWords = 0;
+  if (!FOLDABLE.test(text) || !/[a-z]/.test(text)) return { text, mixedWords };
+  const pieces: string[] = [];
+  let copied = 0;
+  FOLDABLE_ALL.lastIndex = 0;
+  for (let hit = FOLDABLE_ALL.exec(text); hit; hit = FOLDABLE_ALL.exec(text)) {
+    let start = hit.index;
+    while (start > 0 && WORD_CHARACTER.test(text[start - 1]!)) start -= 1;
+    let end = hit.index + 1;
+    while (end < text.length && WORD_CHARACTER.test(text[end]!)) end += 1;
+    FOLDABLE_ALL.lastIndex = end;
+    const word = text.slice(start, end);
+    if (!LATIN.test(word)) continue;
+    mixedWords += 1;
+    pieces.push(text.slice(copied, start), word.replace(FOLD_EACH, (char) => CONFUSABLE[char] ?? char));
+    copied = end;
+  }
+  return { text: pieces.length > 0 ? pieces.join('') + text.slice(copied) : text, mixedWords };
+}
 
 function same(offset: number): number {
   return offset;

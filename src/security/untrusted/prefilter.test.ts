@@ -40,7 +40,7 @@ function edgyText(next: () => number, length: number): string {
     'base64', 'base 64', 'rot13', 'decode', 'encode your', 'jailbreak', 'developer mode', 'reveal', 'tool_call', 'anweisung', 'ki', 'ia', 'yapay zeka', 'automated agent', 'tool use',
     '| sh', '|bash', '| zsh', '|shell', '|  SH', '|   Bash;', '| bas', '| s', '|zs', '||sh', '|sh_', '| sh9', `|${' '.repeat(70)}zsh`, '| status |', '| 12 |', 'use the web tool', 'call your search tool', 'with the tool', 'USE THE x TOOL', '%7bdata', '%7B_', '{{name}}', '{x}', `{${'a'.repeat(450)}}`, '{1}',
     '?api_key=', '&user_token=', '?Token=1', '&x=', 'with your', 'call the',
-    'é', 'ÿ', 'Ā', '中文', '\u00ad', 'Ａ', '\u200b', 'іgnоre', '😀', '_', '0', 'x', 'Q', '-', '.', '/', '+', '=', ':', '\t', '\n', ' ', ' ', ' ', ', ', '. ',
+    'é', 'ÿ', 'Ā', '中文', '\u00ad', 'Ａ', '\u200b', 'іgnоre', '😀', '—', '“', '”', '─', '指令', '指', '忽略', 'hướng dẫn', 'Hướng dẫn', 'xhướng dẫn', 'ướng', 'アシスタント', '\u{e0041}', '\udb40', '\u202e', 'Ωμέγα', '_', '0', 'x', 'Q', '-', '.', '/', '+', '=', ':', '\t', '\n', ' ', ' ', ' ', ', ', '. ',
   ];
   const base64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   let text = '';
@@ -78,8 +78,12 @@ describe('prefilter', () => {
       `${'| cell | cell |\n'.repeat(5000)}| run | sh |\n`,
       `${'| cell |'.repeat(40)}${' '.repeat(200)}sh ${'|  '.repeat(30)}${' '.repeat(61)}bash`,
       'ai '.repeat(30_000),
+      // Greek throughout: more units that can start an other-script anchor than the scanner lists.
+      'Ωραία μέρα για περίπατο. '.repeat(3000),
+      `${'plain text — with “quotes” '.repeat(2000)}忽略之前的指令 ${'and more\u00ad text '.repeat(500)}`,
     ];
     let anchors = 0;
+    let others = 0;
     let runs = 0;
     for (const text of texts) {
       for (const spacing of [400, 48]) {
@@ -87,10 +91,12 @@ describe('prefilter', () => {
         expect(nativePrefilter(native, text, spacing), text.slice(0, 80)).toEqual(expected);
         expect(nativePrefilter(scalar, text, spacing), text.slice(0, 80)).toEqual(expected);
         anchors += expected.anchors.length;
+        others += expected.otherAnchors.length;
         runs += expected.base64.length + expected.hex.length;
       }
     }
     expect(anchors).toBeGreaterThan(5000);
+    expect(others).toBeGreaterThan(1000);
     expect(runs).toBeGreaterThan(500);
   });
 
@@ -117,7 +123,7 @@ describe('prefilter', () => {
 
   it('rejects what it cannot scan, saying what is wrong', () => {
     expect(() => loadNative(join(tmpdir(), 'no-such-scanner.node'))).toThrow(/no-such-scanner/);
-    const bare = native as unknown as { scan: (...args: unknown[]) => Int32Array; configure: (words: unknown, flags: unknown) => void };
+    const bare = native as unknown as { scan: (...args: unknown[]) => Int32Array; configure: (words: unknown, flags: unknown, starts?: unknown) => void };
     expect(() => bare.scan(42, false, 10)).toThrow('scan: text must be a string');
     expect(() => bare.scan('text', false)).toThrow('scan(text, wide, maxHits) takes a string, a boolean and a number');
     expect(() => bare.scan('text', 'no', 10)).toThrow('scan: wide must be a boolean');
@@ -127,6 +133,9 @@ describe('prefilter', () => {
     expect(() => bare.configure(['ignore'], [])).toThrow('configure: flags must be an array as long as words');
     expect(() => bare.configure('ignore', [0])).toThrow('configure: words must be an array of at most 512');
     expect(() => bare.configure(['?', '&', '{', '|', 'a', 'b', 'c'], [4, 4, 4, 4, 4, 4, 4])).toThrow('configure: at most 8 one-character words (a letter counts twice)');
+    expect(() => bare.configure(['ignore'], [1], 42)).toThrow('configure: starts must be a string');
+    expect(() => bare.configure(['ignore'], [1], 'x'.repeat(4097))).toThrow('configure: starts must be a string of at most 4096 characters');
+    expect(() => bare.configure(['ignore'], [1], '\u00adé')).toThrow('configure: starts may hold one character within Latin-1, no more');
     const followed = 'configure: a followed word is a character other than a letter or space, a space, then its words';
     expect(() => bare.configure(['| sh'], [8])).toThrow('configure: at most 4 followed words (8), each a candidate (4)');
     expect(() => bare.configure(['|sh'], [12])).toThrow(followed);

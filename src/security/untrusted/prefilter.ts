@@ -31,23 +31,26 @@ const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; the
 /** Long text is read only around these (case-insensitive, on the original text). */
 export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');
 /**
- * Anchors in other scripts, only looked for in text that is not all Latin-1: invisible
- * characters, tag characters, every Greek or Cyrillic letter (normalization must see them), and
- * the words for instructions and AI in scripts without case.
+ * Characters that are anchors in themselves, as ranges of UTF-16 units: the soft hyphen,
+ * invisible and bidi controls, every Greek or Cyrillic letter (normalization must see them).
  */
+const OTHER_CHARACTERS: readonly (readonly [number, number])[] = [[0xad, 0xad], [0x200b, 0x200d], [0x2060, 0x2060], [0xfeff, 0xfeff], [0x202a, 0x202e], [0x2066, 0x2069], [0x370, 0x4ff]];
+/** The first unit of every tag character (U+E0000 to U+E007F, a surrogate pair each). */
+const TAG_FIRST = 0xdb40;
+/** The words for instructions and AI in scripts without case. */
+const OTHER_WORDS = stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์');
+const unit = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`;
+/** Anchors in other scripts: those characters, tag characters and words (only text beyond Latin-1, or with a soft hyphen, holds them). */
 export const UNICODE_ANCHOR = new RegExp(
-  [
-    String.raw`[\u00ad\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069\u0370-\u03ff\u0400-\u04ff]|\udb40[\udc00-\udc7f]`,
-    stemSource(stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์')),
-  ].join('|'),
+  [`[${OTHER_CHARACTERS.map(([from, to]) => (from === to ? unit(from) : `${unit(from)}-${unit(to)}`)).join('')}]`, `${unit(TAG_FIRST)}[\\udc00-\\udc7f]`, stemSource(OTHER_WORDS)].join('|'),
   'g',
 );
 
 export interface Prefiltered {
   /** Where ANCHOR matches, skipping ahead by `spacing` after each hit. */
   anchors: number[];
-  /** Characters beyond Latin-1, or a soft hyphen: the other-script anchors can match. */
-  otherScripts: boolean;
+  /** Where UNICODE_ANCHOR matches, skipping ahead likewise. */
+  otherAnchors: number[];
   /** Runs (maximal, [start, end)) of 24 or more base64 characters. */
   base64: [number, number][];
   /** Runs of 40 or more hex digits and separators (space, tab, newline, colon). */
@@ -72,7 +75,8 @@ export function prefilterKind(): { native: boolean; simd: boolean; reason: strin
 
 /** The same facts found by JavaScript alone. */
 export function scriptPrefilter(text: string, spacing: number): Prefiltered {
-  return { anchors: anchorsOf(text, ANCHOR, spacing), otherScripts: /[\u0100-\uffff]/.test(text) || text.includes('\u00ad'), ...encodedRuns(text) };
+  const otherScripts = /[\u0100-\uffff]/.test(text) || text.includes('\u00ad');
+  return { anchors: anchorsOf(text, ANCHOR, spacing), otherAnchors: otherScripts ? anchorsOf(text, UNICODE_ANCHOR, spacing) : [], ...encodedRuns(text) };
 }
 
 /** Where a global pattern matches, skipping ahead by `spacing` (at least the match) after each hit. */
@@ -92,7 +96,7 @@ export function encodedRuns(text: string): Pick<Prefiltered, 'base64' | 'hex'> {
 }
 
 interface NativeScanner {
-  configure(words: string[], flags: number[]): void;
+  configure(words: string[], flags: number[], starts?: string): void;
   scan(text: string, wide: boolean, maxHits: number): Int32Array;
   avx2: boolean;
 }
@@ -103,8 +107,6 @@ const WORD_END = 2;
 const CANDIDATE = 4;
 const FOLLOWED = 8;
 /** What the first number of a scan's result says of the text (native/scan.c). */
-const BEYOND_LATIN1 = 1;
-const SOFT_HYPHEN = 2;
 const DENSE = 4;
 
 /** The same facts from a native scanner configured with the anchors; exported for the tests. */
@@ -138,7 +140,44 @@ export function nativePrefilter(scanner: NativeScanner, text: string, spacing: n
   };
   const base64 = runs();
   const hex = runs();
-  return { anchors: hits, otherScripts: (out[0]! & (BEYOND_LATIN1 | SOFT_HYPHEN)) !== 0, base64, hex };
+  // Past maxHits units that can start one (Greek text, say), the regex finds the other-script anchors.
+  const starts = out[at++]!;
+  const otherAnchors = starts < 0 ? anchorsOf(text, UNICODE_ANCHOR, spacing) : otherAnchorsFrom(text, out.subarray(at, at + starts), spacing);
+  return { anchors: hits, otherAnchors, base64, hex };
+}
+
+/**
+ * The units the native scanner notes for the other-script anchors: every match of one starts at
+ * such a unit, or one unit before it (LATE: "hướng dẫn" starts with a Latin-1 letter).
+ */
+const LATE = new Set<number>();
+const STARTS = [
+  ...OTHER_CHARACTERS.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i)),
+  TAG_FIRST,
+  ...OTHER_WORDS.map((word) => {
+    if (word.charCodeAt(0) > 0xff) return word.charCodeAt(0);
+    if (word.charCodeAt(1) <= 0xff) throw new Error(`other-script anchor ${JSON.stringify(word)}: its first or second character must be beyond Latin-1`);
+    LATE.add(word.charCodeAt(1));
+    return word.charCodeAt(1);
+  }),
+];
+const OTHER_AT = new RegExp(UNICODE_ANCHOR.source, 'y');
+
+/** Where UNICODE_ANCHOR matches, tried only at (and one before, for LATE units) the units the scanner noted. */
+function otherAnchorsFrom(text: string, starts: Int32Array, spacing: number): number[] {
+  const hits: number[] = [];
+  let next = 0;
+  for (const start of starts) {
+    for (let at = LATE.has(text.charCodeAt(start)) ? start - 1 : start; at <= start; at += 1) {
+      if (at < next) continue;
+      OTHER_AT.lastIndex = at;
+      if (!OTHER_AT.test(text)) continue;
+      hits.push(at);
+      next = Math.max(OTHER_AT.lastIndex, at + spacing);
+      break;
+    }
+  }
+  return hits;
 }
 
 /**
@@ -167,6 +206,7 @@ export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq
   scanner.configure(
     WORDS.map((word) => word.text),
     WORDS.map((word) => word.flags),
+    String.fromCharCode(...STARTS),
   );
   return scanner;
 }

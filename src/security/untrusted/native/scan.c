@@ -1,7 +1,7 @@
 /*
  * The injection detector's prefilter (../prefilter.ts) in native code: where a tool result's
- * anchor words are (words.c), where its runs of base64 or hex characters are (runs.c), and
- * whether it holds characters beyond Latin-1. The detector reads long text only around what
+ * anchor words are (words.c, follow.c), where its runs of base64 or hex characters are (runs.c),
+ * and where other-script anchors may start (units.c). The detector reads long text only around what
  * this finds, so a megabyte of ordinary output costs a fraction of a database commit.
  * Node-API only (node_api.h): one build loads in every Node.js from 20 on.
  */
@@ -10,17 +10,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include "runs.h"
+#include "units.h"
 #include "words.h"
 
 #define FRONT 16
-#define BEYOND_LATIN1 1
-#define SOFT_HYPHEN 2
 #define DENSE 4
 /* Buffers grown past this are let go after the scan. */
 #define KEEP (4u << 20)
 
 typedef struct {
   Words words;
+  Starts starts;
   /* The text, one byte a character, after FRONT zero bytes and before WORDS_PAD more. */
   uint8_t *buffer;
   uint16_t *units;
@@ -34,16 +34,23 @@ static napi_value fail(napi_env env, const char *message) {
 }
 
 /*
- * configure(words: string[], flags: number[]): the words to find (lowercase ASCII), each needing
- * a word boundary before it (1) or after it (2), or a candidate (4: found only where no other
- * word starts).
+ * configure(words: string[], flags: number[], starts = ''): the words to find (lowercase ASCII),
+ * each needing a word boundary before it (1) or after it (2), or a candidate (4: found only where
+ * no other word starts; 8: followed, see follow.h); and the UTF-16 units where an other-script
+ * anchor can start (or one unit after its start).
  */
 static napi_value configure(napi_env env, napi_callback_info info) {
   Scanner *s;
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3, start_count = 0;
+  napi_value argv[3];
   uint32_t count, flag_count;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "configure(words, flags) takes two arrays");
+  uint16_t units[MAX_STARTS + 1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 3) return fail(env, "configure(words, flags, starts) takes two arrays and a string");
+  if (argc == 3) {
+    if (napi_get_value_string_utf16(env, argv[2], NULL, 0, &start_count) != napi_ok) return fail(env, "configure: starts must be a string");
+    if (start_count > MAX_STARTS) return fail(env, "configure: starts must be a string of at most 4096 characters");
+    if (napi_get_value_string_utf16(env, argv[2], (char16_t *)units, MAX_STARTS + 1, &start_count) != napi_ok) return fail(env, "configure: starts must be a string");
+  }
   if (napi_get_array_length(env, argv[0], &count) != napi_ok || count > MAX_WORDS) return fail(env, "configure: words must be an array of at most 512");
   if (napi_get_array_length(env, argv[1], &flag_count) != napi_ok || flag_count != count) return fail(env, "configure: flags must be an array as long as words");
   char texts[MAX_WORDS][MAX_LENGTH + 2];
@@ -58,10 +65,15 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   }
   /* Set aside and copied in whole, so that words found wrong leave the scanner as it was. */
   Words *words = malloc(sizeof(Words));
-  if (!words) return fail(env, "configure: out of memory");
-  const char *wrong = words_set(words, pointers, lengths, flags, (int)count);
-  if (!wrong) memcpy(&s->words, words, sizeof(Words));
+  Starts *starts = malloc(sizeof(Starts));
+  const char *wrong = !words || !starts ? "configure: out of memory" : words_set(words, pointers, lengths, flags, (int)count);
+  if (!wrong) wrong = starts_set(starts, units, start_count);
+  if (!wrong) {
+    memcpy(&s->words, words, sizeof(Words));
+    memcpy(&s->starts, starts, sizeof(Starts));
+  }
   free(words);
+  free(starts);
   return wrong ? fail(env, wrong) : NULL;
 }
 
@@ -98,24 +110,18 @@ static void release(Scanner *s) {
   }
 }
 
-/* The text into the buffer, one byte a character (beyond Latin-1 saturates to 0xff); its flags. */
-static int load(napi_env env, Scanner *s, napi_value text, size_t n, int wide) {
+/* The text into the buffer, one byte a character (beyond Latin-1 saturates to 0xff); where start units are into `found`. */
+static int load(napi_env env, Scanner *s, napi_value text, size_t n, int wide, List *found) {
   uint8_t *bytes = s->buffer + FRONT;
   size_t copied;
   if (!wide) {
-    if (napi_get_value_string_latin1(env, text, (char *)bytes, n + 1, &copied) != napi_ok || copied != n) return -1;
-    return memchr(bytes, 0xad, n) ? SOFT_HYPHEN : 0;
+    if (napi_get_value_string_latin1(env, text, (char *)bytes, n + 1, &copied) != napi_ok || copied != n) return 0;
+    bytes_starts(&s->starts, bytes, n, found);
+    return 1;
   }
-  if (napi_get_value_string_utf16(env, text, (char16_t *)s->units, n + 1, &copied) != napi_ok || copied != n) return -1;
-  uint16_t any = 0;
-  uint8_t soft = 0;
-  for (size_t i = 0; i < n; i++) {
-    uint16_t u = s->units[i];
-    any |= u;
-    soft |= u == 0xad;
-    bytes[i] = u > 0xff ? 0xff : (uint8_t)u;
-  }
-  return ((any & 0xff00) ? BEYOND_LATIN1 : 0) | (soft ? SOFT_HYPHEN : 0);
+  if (napi_get_value_string_utf16(env, text, (char16_t *)s->units, n + 1, &copied) != napi_ok || copied != n) return 0;
+  units_narrow(&s->starts, s->units, n, bytes, s->avx2, found);
+  return 1;
 }
 
 static int32_t *put(int32_t *out, const List *list, size_t per) {
@@ -126,10 +132,11 @@ static int32_t *put(int32_t *out, const List *list, size_t per) {
 
 /*
  * scan(text, wide, maxHits): an Int32Array [flags, hit count, offset, word index, ...,
- * base64 run count, start, end, ..., hex run count, start, end, ...], at most one word a
- * position, in text order. `wide` says the text may hold characters beyond Latin-1 (read as
- * UTF-16, else as Latin-1). Past `maxHits` words the scan stops and flags the text DENSE (4):
- * text that thick with anchors is read faster by the regex than hit by hit.
+ * base64 run count, start, end, ..., hex run count, start, end, ..., start count, offset, ...],
+ * at most one word a position, in text order. `wide` says the text may hold characters beyond
+ * Latin-1 (read as UTF-16, else as Latin-1). Past `maxHits` words the scan stops and flags the
+ * text DENSE (4): text that thick with anchors is read faster by the regex than hit by hit. Past
+ * `maxHits` start units (text in Greek, say) their count is -1 and none are listed.
  */
 static napi_value scan(napi_env env, napi_callback_info info) {
   Scanner *s;
@@ -143,12 +150,16 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   if (napi_get_value_int64(env, argv[2], &max_hits) != napi_ok || max_hits < 1) return fail(env, "scan: maxHits must be a positive number");
   if (n > INT32_MAX / 2 - FRONT - WORDS_PAD) return fail(env, "scan: text too long");
   if (!reserve(s, n, wide)) return fail(env, "scan: out of memory");
-  int flags = load(env, s, argv[0], n, wide);
-  if (flags < 0) return fail(env, "scan: could not read the text");
+  List hits = {0}, base64 = {0}, hex = {0}, starts = {0};
+  hits.limit = (size_t)max_hits * 2;
+  starts.limit = (size_t)max_hits;
+  if (!load(env, s, argv[0], n, wide, &starts)) {
+    free(starts.items);
+    return fail(env, "scan: could not read the text");
+  }
+  int flags = 0;
   uint8_t *bytes = s->buffer + FRONT;
   memset(bytes + n, 0, WORDS_PAD);
-  List hits = {0}, base64 = {0}, hex = {0};
-  hits.limit = (size_t)max_hits * 2;
   words_find(&s->words, bytes, n, s->avx2, &hits);
   if (hits.full) {
     flags |= DENSE;
@@ -159,16 +170,20 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   release(s);
   napi_value result = NULL, buffer;
   void *data;
-  size_t total = 4 + hits.count + base64.count + hex.count;
-  if (!hits.failed && !base64.failed && !hex.failed && napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) == napi_ok &&
+  if (starts.full) starts.count = 0;
+  size_t total = 5 + hits.count + base64.count + hex.count + starts.count;
+  if (!hits.failed && !base64.failed && !hex.failed && !starts.failed && napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) == napi_ok &&
       napi_create_typedarray(env, napi_int32_array, total, buffer, 0, &result) == napi_ok) {
     int32_t *out = data;
     *out++ = flags;
-    put(put(put(out, &hits, 2), &base64, 2), &hex, 2);
+    out = put(put(put(out, &hits, 2), &base64, 2), &hex, 2);
+    if (starts.full) *out = -1;
+    else put(out, &starts, 1);
   }
   free(hits.items);
   free(base64.items);
   free(hex.items);
+  free(starts.items);
   return result ? result : fail(env, "scan: out of memory");
 }
 
@@ -184,6 +199,7 @@ static void finalize(napi_env env, void *data, void *hint) {
 NAPI_MODULE_INIT() {
   Scanner *s = calloc(1, sizeof(Scanner));
   if (!s) return NULL;
+  s->starts.low = -1;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   const char *no_avx2 = getenv("AOS_SCAN_NO_AVX2");

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { loadCorpus } from '../../../test/support/injection-corpus.js';
+import { foldMixedWords, normalize } from './normalize.js';
+
+// eslint-disable-next-line no-misleading-character-class -- single invisible code points, as normalize.ts lists them
+const INVISIBLE = /[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200d\u2060-\u2064\u206a-\u206f\ufeff\ufe00-\ufe0f]/;
+
+/**
+ * Normalization one character at a time, the plain way: what normalize() must produce however it
+ * batches its work. A character folded to as many units maps unit for unit, any other to its offset.
+ */
+function byCharacter(original: string) {
+  const units: string[] = [];
+  const from: number[] = [];
+  let invisible = 0;
+  let bidi = 0;
+  let tags = 0;
+  let skippedAfterLetter = false;
+  let last = '';
+  for (let at = 0; at < original.length; ) {
+    const code = original.codePointAt(at)!;
+    const character = String.fromCodePoint(code);
+    const offset = at;
+    at += character.length;
+    let folded: string;
+    if (code >= 0xe0000 && code <= 0xe007f) {
+      tags += 1;
+      if (code < 0xe0020 || code === 0xe007f) continue;
+      folded = String.fromCharCode(code - 0xe0000).toLowerCase();
+    } else if (INVISIBLE.test(character)) {
+      skippedAfterLetter ||= /\p{L}/u.test(last);
+      continue;
+    } else if (/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/.test(character)) {
+      if (/[\u202a-\u202e\u2066-\u2069]/.test(character)) bidi += 1;
+      continue;
+    } else {
+      if (skippedAfterLetter && /\p{L}/u.test(character)) invisible += 1;
+      skippedAfterLetter = false;
+      folded = character.normalize('NFKC').toLowerCase();
+    }
+    for (let i = 0; i < folded.length; i += 1) {
+      units.push(folded[i]!);
+      from.push(folded.length === character.length ? offset + i : offset);
+    }
+    if (folded.length > 0) last = folded[folded.length - 1]!;
+  }
+  return { ...foldMixedWords(units.join('')), invisible, bidi, tags, from };
+}
+
+describe('normalize', () => {
+  it('reads text in other scripts in runs, not character by character (a megabyte of Chinese or Russian)', () => {
+    const chinese = '季度报告显示，由于北部地区的需求，收入增长了百分之十二。请参阅附件中的指示（第3页）。'.repeat(20_000);
+    const normalized = normalize(chinese);
+    expect(normalized.text.slice(0, 13)).toBe('季度报告显示,由于北部地区');
+    expect(normalized.toOriginal(chinese.length - 1)).toBe(chinese.length - 1);
+    const russian = normalize('Квартальный отчёт по API: выручка выросла. '.repeat(20_000));
+    expect(russian).toMatchObject({ cased: false, mixedWords: 0 });
+    expect(russian.text.startsWith('квартальный отчёт по api:')).toBe(true);
+  });
+
+  it('gives the text, offsets and counts that normalizing one character at a time gives', () => {
+    let seed = 20261202;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const tag = (text: string) => [...text].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
+    const pieces = ['ignore', 'IGNORE', ' ', '. ', 'é', 'É', 'ß', 'ﬁ', 'Ａ', '，', '。', '指令', '忽略', 'Привет', 'іgnоre', 'Ω', 'ΑΒΓ', '\u200b', '\u00ad', '\u202e', '\u200e', '\ufe0f', '😀', '👍🏽', 'e\u0301', '\u0301', 'ｶ', 'ｯ', 'ㄱ', '\u1100\u1161', tag('hi'), String.fromCodePoint(0xe0001), 'İ', 'ǅ', '①', '™', 'x'];
+    const texts = loadCorpus().map((sample) => sample.text);
+    for (let i = 0; i < 2000; i += 1) texts.push(Array.from({ length: 1 + Math.floor(next() * 30) }, () => pieces[Math.floor(next() * pieces.length)]).join(''));
+    for (const text of texts) {
+      const expected = byCharacter(text);
+      const normalized = normalize(text);
+      const read = normalized.cased ? normalized.text.toLowerCase() : normalized.text;
+      // Text lowercased whole ends a Greek word in the final sigma, one character at a time cannot.
+      expect(read.replace(/ς/g, 'σ'), text).toBe(expected.text.replace(/ς/g, 'σ'));
+      expect([normalized.invisible, normalized.bidi, normalized.mixedWords, normalized.tags], text).toEqual([expected.invisible, expected.bidi, expected.mixedWords, expected.tags]);
+      expect(Array.from({ length: read.length }, (_, offset) => normalized.toOriginal(offset)), text).toEqual(expected.from);
+    }
+  });
+});
