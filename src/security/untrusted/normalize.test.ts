@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/injection-corpus.js';
-import { foldMixedWords, normalize } from './normalize.js';
+import { CONFUSABLE, normalize } from './normalize.js';
 
 // eslint-disable-next-line no-misleading-character-class -- single invisible code points, as normalize.ts lists them
 const INVISIBLE = /[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200d\u2060-\u2064\u206a-\u206f\ufeff\ufe00-\ufe0f]/;
@@ -44,7 +44,14 @@ function byCharacter(original: string) {
     }
     if (folded.length > 0) last = folded[folded.length - 1]!;
   }
-  return { ...foldMixedWords(units.join('')), invisible, bidi, tags, from };
+  // Words (letters and marks) mixing Latin with Cyrillic or Greek have their look-alikes folded.
+  let mixedWords = 0;
+  const text = units.join('').replace(/[\p{L}\p{M}]+/gu, (word) => {
+    if (!/[a-z]/.test(word) || !/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]/.test(word)) return word;
+    mixedWords += 1;
+    return [...word].map((char) => CONFUSABLE[char] ?? char).join('');
+  });
+  return { text, mixedWords, invisible, bidi, tags, from };
 }
 
 describe('normalize', () => {

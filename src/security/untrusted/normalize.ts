@@ -13,18 +13,18 @@ const INVISIBLE = /[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200d\u206
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /** Cyrillic and Greek letters that look like Latin ones (lowercase after folding). */
-const CONFUSABLE: Record<string, string> = {
+export const CONFUSABLE: Record<string, string> = {
   а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x', і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', һ: 'h', ӏ: 'l', ԛ: 'q', ԝ: 'w', ɡ: 'g',
   α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ζ: 'z', μ: 'u',
 };
-const LATIN = /[a-z]/;
 const LETTER = /\p{L}/u;
 /** Embeddings, overrides and isolates (not the LRM/RLM marks right-to-left text uses). */
 const OVERRIDE = /[\u202a-\u202e\u2066-\u2069]/;
 const FOLDABLE = /[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]/;
 /** Unicode tag characters (U+E0000-E007F): invisible copies of ASCII, read as the letters they copy. */
 const TAG = /\udb40[\udc00-\udc7f]/;
-const FOLDABLE_ALL = new RegExp(FOLDABLE.source, 'g');
+/** A Latin letter next to a character beyond ASCII. */
+const TOUCH = /[a-z][\u0080-\uffff]|[\u0080-\uffff][a-z]/g;
 const FOLD_EACH = new RegExp(FOLDABLE.source, 'g');
 const WORD_CHARACTER = /[\p{L}\p{M}]/u;
 // eslint-disable-next-line no-misleading-character-class -- built from INVISIBLE above
@@ -148,24 +148,29 @@ export function normalize(original: string): Normalized {
 }
 
 /**
- * Words holding both Latin and Cyrillic or Greek letters, their look-alikes folded to Latin.
- * Only the words around a Cyrillic or Greek letter are looked at (folding keeps lengths).
- * Exported for the tests.
+ * Words (runs of letters and marks) holding both Latin and Cyrillic or Greek letters, their
+ * look-alikes folded to Latin. Such a word has a Latin letter next to a letter beyond ASCII:
+ * only those places are looked at, so a page in Russian quoting an English name costs little.
  */
-export function foldMixedWords(text: string): { text: string; mixedWords: number } {
+function foldMixedWords(text: string): { text: string; mixedWords: number } {
   let mixedWords = 0;
   if (!FOLDABLE.test(text) || !/[a-z]/.test(text)) return { text, mixedWords };
   const pieces: string[] = [];
   let copied = 0;
-  FOLDABLE_ALL.lastIndex = 0;
-  for (let hit = FOLDABLE_ALL.exec(text); hit; hit = FOLDABLE_ALL.exec(text)) {
+  TOUCH.lastIndex = 0;
+  for (let hit = TOUCH.exec(text); hit; hit = TOUCH.exec(text)) {
+    // The two characters of the touch are letters (a Latin one and, if a word character, the other).
+    if (!WORD_CHARACTER.test(text[hit.index]!) || !WORD_CHARACTER.test(text[hit.index + 1]!)) {
+      TOUCH.lastIndex = hit.index + 1;
+      continue;
+    }
     let start = hit.index;
     while (start > 0 && WORD_CHARACTER.test(text[start - 1]!)) start -= 1;
-    let end = hit.index + 1;
+    let end = hit.index + 2;
     while (end < text.length && WORD_CHARACTER.test(text[end]!)) end += 1;
-    FOLDABLE_ALL.lastIndex = end;
+    TOUCH.lastIndex = end;
     const word = text.slice(start, end);
-    if (!LATIN.test(word)) continue;
+    if (!FOLDABLE.test(word)) continue;
     mixedWords += 1;
     pieces.push(text.slice(copied, start), word.replace(FOLD_EACH, (char) => CONFUSABLE[char] ?? char));
     copied = end;
