@@ -2,9 +2,10 @@
  * The injection detector on the labelled corpus (test/fixtures/injection/), against a classic
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
- * read while tuning). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose,
- * prose with typographic punctuation, Russian and Chinese prose, generated logs, JSON and a
- * markdown table, and the corpus's trigger-dense benign text) against
+ * read while tuning), and all of them again buried in 64 KB of ordinary output (the long-text
+ * path). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose, prose with
+ * typographic punctuation, Russian and Chinese prose, generated logs, JSON and a markdown
+ * table, and the corpus's trigger-dense benign text) against
  * `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL commit,
  * with p50/p99, saying which prefilter (native or JavaScript) read the long text.
  *
@@ -97,6 +98,26 @@ function evaluate(split: string, samples: Sample[], showMisses: boolean): void {
     const why = detection.spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 60))}`).join(' | ');
     console.log(`  MISS ${sample.id} (${sample.label}) score ${detection.score} ${why}`);
   }
+}
+
+/**
+ * Every sample again, in the middle of 64 KB of ordinary output (prose and generated logs): text
+ * over 16 KB is read only around its anchors, so this is that path's recall and false-positive
+ * rate, beside the same samples read alone.
+ */
+function buried(samples: Sample[]): void {
+  const logs = applicationLogs();
+  let line = 0;
+  const filler = megabyte(() => ((line += 1) % 3 === 0 ? logs() : 'The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. ')).slice(0, 65_536);
+  const inside = (text: string) => `${filler.slice(0, 32_768)}\n${text}\n${filler.slice(32_768)}`;
+  if (detectInjection(filler).flagged) throw new Error('bench: the filler alone is flagged');
+  const long = tally(samples, (sample) => detectInjection(inside(sample.text)).flagged);
+  const alone = tally(samples, (sample) => detectInjection(sample.text).flagged);
+  console.log(`\nburied in 64 KB of prose and logs (${samples.length} samples; read around anchors, as any result over 16 KB):`);
+  console.log(`  detector     ${figures(long.total)}`);
+  console.log(`  read alone   ${figures(alone.total)}`);
+  const lost = samples.filter((sample) => sample.label === 'attack' && detectInjection(sample.text).flagged && !detectInjection(inside(sample.text)).flagged);
+  console.log(`  attacks caught alone, missed buried: ${lost.length}${lost.length > 0 ? ` (${lost.map((sample) => sample.id).join(', ')})` : ''}`);
 }
 
 function timed(runs: number, fn: () => unknown): { p50: number; p99: number } {
@@ -217,6 +238,7 @@ async function main(): Promise<void> {
   evaluate('dev', samples.filter((sample) => sample.split === 'dev'), process.argv.includes('--misses'));
   evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), false);
   evaluate('all', samples, false);
+  buried(samples);
 
   const benign = samples.filter((sample) => sample.label === 'benign' && /logs|data/.test(sample.category)).map((sample) => sample.text);
   const web = samples.filter((sample) => sample.category === 'web_pages').map((sample) => sample.text).join('\n');
