@@ -39,7 +39,8 @@ function edgyText(next: () => number, length: number): string {
     'you are now', 'your response', '<|im_start|>', '[INST]', '[/inst]', '<<SYS>>', '</tool>', '</untrusted', 'rm -rf', 'curl ', 'wget ', 'approve', 'grant yourself', '![x](',
     'base64', 'base 64', 'rot13', 'decode', 'encode your', 'jailbreak', 'developer mode', 'reveal', 'tool_call', 'anweisung', 'ki', 'ia', 'yapay zeka', 'automated agent', 'tool use',
     '| sh', '|bash', '| zsh', '|shell', '|  SH', '|   Bash;', '| bas', '| s', '|zs', '||sh', '|sh_', '| sh9', `|${' '.repeat(70)}zsh`, '| status |', '| 12 |', 'use the web tool', 'call your search tool', 'with the tool', 'USE THE x TOOL', '%7bdata', '%7B_', '{{name}}', '{x}', `{${'a'.repeat(450)}}`, '{1}',
-    '?api_key=', '&user_token=', '?Token=1', '&x=', 'with your', 'call the',
+    '?api_key=', '&user_token=', '?Token=1', '&x=', 'with your', 'call the', 'with the x\ntool', 'you are no longer', 'Model:', 'assistente', 'backwards', 'Reversed',
+    '%41%42%43%44', '%7B%7b%41%4', '%4', '% 41', '&#x41;&#66;&#x43;&#x44;', '&#x41;', '&#', '\\u0041\\u0042\\u0043\\u0044', '\\U0041', '\\u', 'Ｈｅｌｌｏ', 'ｘ', '，',
     'é', 'ÿ', 'Ā', '中文', '\u00ad', 'Ａ', '\u200b', 'іgnоre', '😀', '—', '“', '”', '─', '指令', '指', '忽略', 'hướng dẫn', 'Hướng dẫn', 'xhướng dẫn', 'ướng', 'アシスタント', '\u{e0041}', '\udb40', '\u202e', 'Ωμέγα', '_', '0', 'x', 'Q', '-', '.', '/', '+', '=', ':', '\t', '\n', ' ', ' ', ' ', ', ', '. ',
   ];
   const base64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

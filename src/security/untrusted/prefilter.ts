@@ -10,12 +10,16 @@ import { join } from 'node:path';
 import { packageRoot } from '../../version.js';
 import { stemSource, stems } from './stems.js';
 
-/** Words whose stems some rule needs nearby; common ones (user, system, https) are left out on purpose. */
+/**
+ * Words whose stems some rule needs nearby; common ones (user, system, https) are left out on
+ * purpose. Hints that text is to be read backwards are here too: the reversed text holds no anchor.
+ */
 const ANCHOR_STEMS = stems(
-  'ignor|disregard|forget|instruc|prompt|assistant|ai$|a.i.|llm|language model|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are now|from now on|' +
+  'ignor|disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are no|from now on|' +
     'your response|your reply|your answer|your summary|your output|<\\||[inst|[/inst|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
     'rm -|curl |wget |approve|grant yourself|grant itself|grant me|![|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
-    'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use',
+    'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use|' +
+    'backwards|reversed|in reverse|right to left',
 );
 /**
  * Anchors that are patterns, each with the texts every match of it starts with (case aside), or
@@ -23,8 +27,11 @@ const ANCHOR_STEMS = stems(
  */
 const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; then?: readonly string[] }[] = [
   { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'], then: ['sh', 'bash', 'zsh'] },
-  { source: String.raw`\b(?:call|use|with) (?:the|your) \w+ tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
-  { source: String.raw`%7b[a-z_]`, starts: ['%7b'] },
+  { source: String.raw`\b(?:call|use|with) (?:the|your) \w+\s+tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
+  // A placeholder ("%7b" is "{"), or a run of escapes that can spell words no anchor sees.
+  { source: String.raw`%7b[a-z_]|(?:%[0-9a-f]{2}){4}`, starts: [...'0123456789abcdef'].map((digit) => `%${digit}`) },
+  { source: String.raw`(?:&#x?[0-9a-f]+;){4}`, starts: ['&#'] },
+  { source: String.raw`(?:\\u[0-9a-f]{4}){4}`, starts: ['\\u'] },
   { source: String.raw`\{\{?[a-z_]+\}`, starts: ['{'] },
   { source: String.raw`[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)`, starts: ['?', '&'] },
 ];
@@ -32,9 +39,12 @@ const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; the
 export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');
 /**
  * Characters that are anchors in themselves, as ranges of UTF-16 units: the soft hyphen,
- * invisible and bidi controls, every Greek or Cyrillic letter (normalization must see them).
+ * invisible and bidi controls, every Greek or Cyrillic letter (normalization must see them), and
+ * fullwidth Latin letters (NFKC makes them ASCII: words spelled in them hold no ASCII anchor).
  */
-const OTHER_CHARACTERS: readonly (readonly [number, number])[] = [[0xad, 0xad], [0x200b, 0x200d], [0x2060, 0x2060], [0xfeff, 0xfeff], [0x202a, 0x202e], [0x2066, 0x2069], [0x370, 0x4ff]];
+const OTHER_CHARACTERS: readonly (readonly [number, number])[] = [
+  [0xad, 0xad], [0x200b, 0x200d], [0x2060, 0x2060], [0xfeff, 0xfeff], [0x202a, 0x202e], [0x2066, 0x2069], [0x370, 0x4ff], [0xff21, 0xff3a], [0xff41, 0xff5a],
+];
 /** The first unit of every tag character (U+E0000 to U+E007F, a surrogate pair each). */
 const TAG_FIRST = 0xdb40;
 /** The words for instructions and AI in scripts without case. */
