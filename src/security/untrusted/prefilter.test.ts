@@ -124,7 +124,7 @@ describe('prefilter', () => {
 
   it('rejects what it cannot scan, saying what is wrong', () => {
     expect(() => loadNative(join(tmpdir(), 'no-such-scanner.node'))).toThrow(/no-such-scanner/);
-    const bare = native as unknown as { scan: (...args: unknown[]) => Int32Array; configure: (words: unknown, flags: unknown, starts?: unknown) => void };
+    const bare = native as unknown as { scan: (...args: unknown[]) => Int32Array; configure: (words: unknown, flags: unknown, starts?: unknown, touches?: unknown, others?: unknown) => void };
     expect(() => bare.scan(42, false, 10)).toThrow('scan: text must be a string');
     expect(() => bare.scan('text', false)).toThrow('scan(text, wide, maxHits) takes a string, a boolean and a number');
     expect(() => bare.scan('text', 'no', 10)).toThrow('scan: wide must be a boolean');
@@ -137,6 +137,11 @@ describe('prefilter', () => {
     expect(() => bare.configure(['ignore'], [1], 42)).toThrow('configure: starts must be a string');
     expect(() => bare.configure(['ignore'], [1], 'x'.repeat(4097))).toThrow('configure: starts must be a string of at most 4096 characters');
     expect(() => bare.configure(['ignore'], [1], '\u00adé')).toThrow('configure: starts may hold one character within Latin-1, no more');
+    expect(() => bare.configure(['ignore'], [1], '', 'é')).toThrow('configure: touches must all be beyond Latin-1');
+    expect(() => bare.configure(['ignore'], [1], '', '', 'игнор')).toThrow('configure: others must be an array of at most 128 words');
+    expect(() => bare.configure(['ignore'], [1], '', '', [''])).toThrow('configure: every other-script word must be a string of 1 to 32 characters');
+    expect(() => bare.configure(['ignore'], [1], '', '', ['ab'])).toThrow('configure: an other-script word must have a character beyond Latin-1 first or second');
+    expect(() => bare.configure(['ignore'], [1], '', '', ['指'])).toThrow('configure: an other-script word must have a character after its first beyond Latin-1');
     const followed = 'configure: a followed word is a character other than a letter or space, a space, then its words';
     expect(() => bare.configure(['| sh'], [8])).toThrow('configure: at most 4 followed words (8), each a candidate (4)');
     expect(() => bare.configure(['|sh'], [12])).toThrow(followed);

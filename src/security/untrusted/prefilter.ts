@@ -39,20 +39,32 @@ const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; the
 export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');
 /**
  * Characters that are anchors in themselves, as ranges of UTF-16 units: the soft hyphen,
- * invisible and bidi controls, every Greek or Cyrillic letter (normalization must see them), and
- * fullwidth Latin letters (NFKC makes them ASCII: words spelled in them hold no ASCII anchor).
+ * invisible and bidi controls, and fullwidth Latin letters (NFKC makes them ASCII: words spelled
+ * in them hold no ASCII anchor).
  */
-const OTHER_CHARACTERS: readonly (readonly [number, number])[] = [
-  [0xad, 0xad], [0x200b, 0x200d], [0x2060, 0x2060], [0xfeff, 0xfeff], [0x202a, 0x202e], [0x2066, 0x2069], [0x370, 0x4ff], [0xff21, 0xff3a], [0xff41, 0xff5a],
-];
+const OTHER_CHARACTERS: readonly (readonly [number, number])[] = [[0xad, 0xad], [0x200b, 0x200d], [0x2060, 0x2060], [0xfeff, 0xfeff], [0x202a, 0x202e], [0x2066, 0x2069], [0xff21, 0xff3a], [0xff41, 0xff5a]];
+/**
+ * Letters that are anchors where a Latin letter touches one: Greek and Cyrillic look-alikes
+ * inside a Latin word ("іgnоre"), which normalization must see. Text in Greek or Russian is
+ * read around its own anchor words below, not everywhere.
+ */
+const LOOK_ALIKES: readonly (readonly [number, number])[] = [[0x261, 0x261], [0x370, 0x52f]];
 /** The first unit of every tag character (U+E0000 to U+E007F, a surrogate pair each). */
 const TAG_FIRST = 0xdb40;
-/** The words for instructions and AI in scripts without case. */
-const OTHER_WORDS = stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์');
+/**
+ * The words for instructions and AI that some rule needs nearby, in scripts beyond Latin-1; those
+ * with case as written, capitalized and in capitals (the regex is not case-insensitive: under
+ * `i`, characters outside a range can match it, which the native scan would not know).
+ */
+const OTHER_WORDS = [
+  ...stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์'),
+  ...stems('игнорир|проигнорир|забудь|не обращай|отбрось|инструкц|ассистент|асистент|агент|языковая|если ты|τεχνητής|βοηθ').flatMap((word) => [word, `${word[0]!.toUpperCase()}${word.slice(1)}`, word.toUpperCase()]),
+];
 const unit = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`;
-/** Anchors in other scripts: those characters, tag characters and words (only text beyond Latin-1, or with a soft hyphen, holds them). */
+const units = (ranges: readonly (readonly [number, number])[]) => `[${ranges.map(([from, to]) => (from === to ? unit(from) : `${unit(from)}-${unit(to)}`)).join('')}]`;
+/** Anchors beyond Latin-1 (and the soft hyphen): those characters, look-alikes touching Latin, tag characters and words. */
 export const UNICODE_ANCHOR = new RegExp(
-  [`[${OTHER_CHARACTERS.map(([from, to]) => (from === to ? unit(from) : `${unit(from)}-${unit(to)}`)).join('')}]`, `${unit(TAG_FIRST)}[\\udc00-\\udc7f]`, stemSource(OTHER_WORDS)].join('|'),
+  [units(OTHER_CHARACTERS), `[a-zA-Z]${units(LOOK_ALIKES)}|${units(LOOK_ALIKES)}[a-zA-Z]`, `${unit(TAG_FIRST)}[\\udc00-\\udc7f]`, stemSource(OTHER_WORDS)].join('|'),
   'g',
 );
 
@@ -106,7 +118,7 @@ export function encodedRuns(text: string): Pick<Prefiltered, 'base64' | 'hex'> {
 }
 
 interface NativeScanner {
-  configure(words: string[], flags: number[], starts?: string): void;
+  configure(words: string[], flags: number[], starts?: string, touches?: string, others?: string[]): void;
   scan(text: string, wide: boolean, maxHits: number): Int32Array;
   avx2: boolean;
 }
@@ -156,36 +168,24 @@ export function nativePrefilter(scanner: NativeScanner, text: string, spacing: n
   return { anchors: hits, otherAnchors, base64, hex };
 }
 
-/**
- * The units the native scanner notes for the other-script anchors: every match of one starts at
- * such a unit, or one unit before it (LATE: "hướng dẫn" starts with a Latin-1 letter).
- */
-const LATE = new Set<number>();
-const STARTS = [
-  ...OTHER_CHARACTERS.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i)),
-  TAG_FIRST,
-  ...OTHER_WORDS.map((word) => {
-    if (word.charCodeAt(0) > 0xff) return word.charCodeAt(0);
-    if (word.charCodeAt(1) <= 0xff) throw new Error(`other-script anchor ${JSON.stringify(word)}: its first or second character must be beyond Latin-1`);
-    LATE.add(word.charCodeAt(1));
-    return word.charCodeAt(1);
-  }),
-];
+/** Every unit in the ranges. */
+const every = (ranges: readonly (readonly [number, number])[]) => ranges.flatMap(([from, to]) => Array.from({ length: to - from + 1 }, (_, i) => from + i));
+/** What the native scanner notes for the other-script anchors: the characters, look-alikes and words; the regex confirms each. */
+const STARTS = String.fromCharCode(...every(OTHER_CHARACTERS), TAG_FIRST);
+const TOUCHES = String.fromCharCode(...every(LOOK_ALIKES));
+const OTHERS = OTHER_WORDS.map((word) => (word.endsWith('$') ? word.slice(0, -1) : word));
 const OTHER_AT = new RegExp(UNICODE_ANCHOR.source, 'y');
 
-/** Where UNICODE_ANCHOR matches, tried only at (and one before, for LATE units) the units the scanner noted. */
+/** Where UNICODE_ANCHOR matches, tried only at the places the scanner noted. */
 function otherAnchorsFrom(text: string, starts: Int32Array, spacing: number): number[] {
   const hits: number[] = [];
   let next = 0;
-  for (const start of starts) {
-    for (let at = LATE.has(text.charCodeAt(start)) ? start - 1 : start; at <= start; at += 1) {
-      if (at < next) continue;
-      OTHER_AT.lastIndex = at;
-      if (!OTHER_AT.test(text)) continue;
-      hits.push(at);
-      next = Math.max(OTHER_AT.lastIndex, at + spacing);
-      break;
-    }
+  for (const at of starts) {
+    if (at < next) continue;
+    OTHER_AT.lastIndex = at;
+    if (!OTHER_AT.test(text)) continue;
+    hits.push(at);
+    next = Math.max(OTHER_AT.lastIndex, at + spacing);
   }
   return hits;
 }
@@ -216,7 +216,9 @@ export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq
   scanner.configure(
     WORDS.map((word) => word.text),
     WORDS.map((word) => word.flags),
-    String.fromCharCode(...STARTS),
+    STARTS,
+    TOUCHES,
+    OTHERS,
   );
   return scanner;
 }

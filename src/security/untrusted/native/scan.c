@@ -7,6 +7,7 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "runs.h"
@@ -33,24 +34,62 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
+/* A string argument of at most MAX_STARTS units into `units` (its length into `count`); false with an error thrown if it is not one. */
+static int units_of(napi_env env, napi_value value, const char *name, uint16_t *units, size_t *count) {
+  char message[96];
+  if (napi_get_value_string_utf16(env, value, NULL, 0, count) != napi_ok) {
+    snprintf(message, sizeof message, "configure: %s must be a string", name);
+    fail(env, message);
+    return 0;
+  }
+  if (*count > MAX_STARTS) {
+    snprintf(message, sizeof message, "configure: %s must be a string of at most 4096 characters", name);
+    fail(env, message);
+    return 0;
+  }
+  return napi_get_value_string_utf16(env, value, (char16_t *)units, MAX_STARTS + 1, count) == napi_ok;
+}
+
+/* An array of at most MAX_OTHER_WORDS strings of 1 to OTHER_LENGTH units into `words`; false with an error thrown if it is not one. */
+static int other_words_of(napi_env env, napi_value value, OtherWord *words, uint32_t *count) {
+  if (napi_get_array_length(env, value, count) != napi_ok || *count > MAX_OTHER_WORDS) {
+    fail(env, "configure: others must be an array of at most 128 words");
+    return 0;
+  }
+  for (uint32_t i = 0; i < *count; i++) {
+    napi_value item;
+    size_t length;
+    uint16_t units[OTHER_LENGTH + 1];
+    if (napi_get_element(env, value, i, &item) != napi_ok || napi_get_value_string_utf16(env, item, NULL, 0, &length) != napi_ok || length == 0 || length > OTHER_LENGTH ||
+        napi_get_value_string_utf16(env, item, (char16_t *)units, OTHER_LENGTH + 1, &length) != napi_ok) {
+      fail(env, "configure: every other-script word must be a string of 1 to 32 characters");
+      return 0;
+    }
+    memset(&words[i], 0, sizeof words[i]);
+    memcpy(words[i].units, units, length * sizeof(uint16_t));
+    words[i].length = (uint8_t)length;
+  }
+  return 1;
+}
+
 /*
- * configure(words: string[], flags: number[], starts = ''): the words to find (lowercase ASCII),
- * each needing a word boundary before it (1) or after it (2), or a candidate (4: found only where
- * no other word starts; 8: followed, see follow.h); and the UTF-16 units where an other-script
- * anchor can start (or one unit after its start).
+ * configure(words: string[], flags: number[], starts = '', touches = '', others = []): the words
+ * to find (lowercase ASCII), each needing a word boundary before it (1) or after it (2), or a
+ * candidate (4: found only where no other word starts; 8: followed, see follow.h); the UTF-16
+ * units that are other-script anchors in themselves; the units that are one where they touch an
+ * ASCII letter; and the other-script words (see units.h).
  */
 static napi_value configure(napi_env env, napi_callback_info info) {
   Scanner *s;
-  size_t argc = 3, start_count = 0;
-  napi_value argv[3];
-  uint32_t count, flag_count;
-  uint16_t units[MAX_STARTS + 1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 3) return fail(env, "configure(words, flags, starts) takes two arrays and a string");
-  if (argc == 3) {
-    if (napi_get_value_string_utf16(env, argv[2], NULL, 0, &start_count) != napi_ok) return fail(env, "configure: starts must be a string");
-    if (start_count > MAX_STARTS) return fail(env, "configure: starts must be a string of at most 4096 characters");
-    if (napi_get_value_string_utf16(env, argv[2], (char16_t *)units, MAX_STARTS + 1, &start_count) != napi_ok) return fail(env, "configure: starts must be a string");
-  }
+  size_t argc = 5, start_count = 0, touch_count = 0;
+  napi_value argv[5];
+  uint32_t count, flag_count, other_count = 0;
+  uint16_t units[MAX_STARTS + 1], touches[MAX_STARTS + 1];
+  OtherWord others[MAX_OTHER_WORDS];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 5) return fail(env, "configure(words, flags, starts, touches, others) takes two arrays, two strings and an array");
+  if (argc >= 3 && !units_of(env, argv[2], "starts", units, &start_count)) return NULL;
+  if (argc >= 4 && !units_of(env, argv[3], "touches", touches, &touch_count)) return NULL;
+  if (argc == 5 && !other_words_of(env, argv[4], others, &other_count)) return NULL;
   if (napi_get_array_length(env, argv[0], &count) != napi_ok || count > MAX_WORDS) return fail(env, "configure: words must be an array of at most 512");
   if (napi_get_array_length(env, argv[1], &flag_count) != napi_ok || flag_count != count) return fail(env, "configure: flags must be an array as long as words");
   char texts[MAX_WORDS][MAX_LENGTH + 2];
@@ -67,7 +106,7 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   Words *words = malloc(sizeof(Words));
   Starts *starts = malloc(sizeof(Starts));
   const char *wrong = !words || !starts ? "configure: out of memory" : words_set(words, pointers, lengths, flags, (int)count);
-  if (!wrong) wrong = starts_set(starts, units, start_count);
+  if (!wrong) wrong = starts_set(starts, units, start_count, touches, touch_count, others, (int)other_count);
   if (!wrong) {
     memcpy(&s->words, words, sizeof(Words));
     memcpy(&s->starts, starts, sizeof(Starts));

@@ -6,17 +6,44 @@
 #include "list.h"
 
 #define MAX_STARTS 4096
+#define MAX_OTHER_WORDS 128
+#define OTHER_LENGTH 32
+
+/* A word beyond Latin-1, looked up by its key: its first unit, or its second (`late`) when the first is within Latin-1. */
+typedef struct {
+  uint16_t units[OTHER_LENGTH];
+  uint8_t length, late;
+  /* 1 + the index of the next word with a key of the same low byte, else 0. */
+  uint8_t next;
+} OtherWord;
+
+/* What a UTF-16 unit is: an anchor in itself, one where it touches an ASCII letter, a word's key. */
+#define START 1
+#define TOUCH 2
+#define KEY 4
 
 typedef struct {
-  /* By UTF-16 unit: whether an other-script anchor can start there (or one unit before). */
-  uint8_t starts[65536 / 8];
-  /* The one such unit within Latin-1, if any (else -1). */
+  /* By UTF-16 unit, what it is (START, TOUCH, KEY). */
+  uint8_t kind[65536];
+  /* The one START unit within Latin-1, if any (else -1). */
   int low;
+  /* By a hash of a key and the unit after it: whether some word has them; by a key's low byte: 1 + the index of the first word. */
+  uint8_t pairs[65536 / 8];
+  uint8_t first_word[256];
+  OtherWord words[MAX_OTHER_WORDS];
+  int word_count;
 } Starts;
 
-/* Null when `units` (at most one of them within Latin-1) are set as the starts, else what is wrong. */
-const char *starts_set(Starts *s, const uint16_t *units, size_t n);
-/* The units as bytes (beyond Latin-1 saturating to 0xff); where start units are into `found`. */
+/*
+ * Null when `units` (at most one of them within Latin-1), `touches` (none within Latin-1) and the
+ * words (each 2 to 32 units, one of its first two beyond Latin-1, a unit after it) are set, else
+ * what is wrong.
+ */
+const char *starts_set(Starts *s, const uint16_t *units, size_t n, const uint16_t *touches, size_t touch_count, const OtherWord *words, int word_count);
+/*
+ * The units as bytes (beyond Latin-1 saturating to 0xff); where other-script anchors may start
+ * into `found`, in order. `units` must be readable at units[n] (V8 writes a terminating zero).
+ */
 void units_narrow(const Starts *s, const uint16_t *units, size_t n, uint8_t *bytes, int avx2, List *found);
 /* Where start units are in text of one byte a character. */
 void bytes_starts(const Starts *s, const uint8_t *bytes, size_t n, List *found);
