@@ -162,7 +162,7 @@ export function nativePrefilter(scanner: NativeScanner, text: string, spacing: n
   };
   const base64 = runs();
   const hex = runs();
-  // Past maxHits units that can start one (Greek text, say), the regex finds the other-script anchors.
+  // Past maxHits places that can start one (text thick with look-alikes beside Latin letters, say), the regex finds them.
   const starts = out[at++]!;
   const otherAnchors = starts < 0 ? anchorsOf(text, UNICODE_ANCHOR, spacing) : otherAnchorsFrom(text, out.subarray(at, at + starts), spacing);
   return { anchors: hits, otherAnchors, base64, hex };
