@@ -7,14 +7,11 @@
  * simdjson uses for strings). Only where that lands on a word's first letter is the word read.
  */
 #include "follow.h"
+#include "chars.h"
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define HAVE_AVX2_PATH 1
 #endif
-
-static int letter(uint8_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
-
-static int word_char(uint8_t c) { return letter(c) || (c >= '0' && c <= '9') || c == '_'; }
 
 const char *follow_set(Followed *f, const uint8_t *text, size_t length, int word_end, int index) {
   if (length < 3 || text[0] == ' ' || letter(text[0]) || text[1] != ' ') return "configure: a followed word is a character other than a letter or space, a space, then its words";

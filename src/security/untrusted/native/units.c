@@ -8,6 +8,7 @@
  * more than the copy, and a page in Russian only its words' keys.
  */
 #include "units.h"
+#include "chars.h"
 #include <string.h>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -33,7 +34,6 @@ const char *starts_set(Starts *s, const uint16_t *units, size_t n, const uint16_
     w->next = s->first_word[key & 0xff];
     s->first_word[key & 0xff] = (uint8_t)(i + 1);
   }
-  s->word_count = word_count;
   for (size_t i = 0; i < touch_count; i++) {
     if (touches[i] <= 0xff) return "configure: touches must all be beyond Latin-1";
     s->kind[touches[i]] |= TOUCH;
@@ -51,7 +51,7 @@ const char *starts_set(Starts *s, const uint16_t *units, size_t n, const uint16_
 
 static inline int bit(const uint8_t *set, uint16_t u) { return (set[u >> 3] >> (u & 7)) & 1; }
 
-static inline int ascii_letter(uint16_t u) { return u < 0x80 && (u | 0x20) >= 'a' && (u | 0x20) <= 'z'; }
+static inline int ascii_letter(uint16_t u) { return u < 0x80 && letter((uint8_t)u); }
 
 /* Where the word keyed by the unit at `at` starts there (or one unit before), else -1. */
 static inline int64_t word_at(const Starts *s, const uint16_t *units, size_t n, size_t at) {
@@ -79,13 +79,12 @@ void bytes_starts(const Starts *s, const uint8_t *bytes, size_t n, List *found) 
   for (const uint8_t *p = bytes; (p = memchr(p, s->low, n - (size_t)(p - bytes))) != NULL; p++) push(found, (int32_t)(p - bytes));
 }
 
-static size_t narrow_scalar(const Starts *s, const uint16_t *units, size_t from, size_t n, uint8_t *bytes, List *found) {
+static void narrow_scalar(const Starts *s, const uint16_t *units, size_t from, size_t n, uint8_t *bytes, List *found) {
   for (size_t i = from; i < n; i++) {
     uint16_t u = units[i];
     bytes[i] = u > 0xff ? 0xff : (uint8_t)u;
     if ((u > 0xff || u == s->low) && s->kind[u]) note(s, units, n, i, s->kind[u], found);
   }
-  return n;
 }
 
 #ifdef HAVE_AVX2_PATH

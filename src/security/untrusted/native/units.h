@@ -31,7 +31,6 @@ typedef struct {
   uint8_t pairs[65536 / 8];
   uint8_t first_word[256];
   OtherWord words[MAX_OTHER_WORDS];
-  int word_count;
 } Starts;
 
 /*

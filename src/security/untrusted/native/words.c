@@ -8,13 +8,13 @@
  * candidate is then checked against its buckets' words.
  */
 #include "words.h"
+#include "chars.h"
 #include <string.h>
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define HAVE_AVX2_PATH 1
 #endif
 
-static int word_char(uint8_t c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
 
 static uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
@@ -24,8 +24,6 @@ static int boundary(const uint8_t *b, size_t n, size_t at) {
   int after = at < n && word_char(b[at]);
   return before != after;
 }
-
-static int letter(uint8_t c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
 
 /*
  * The bucket a word goes in, chosen so that few characters pass each bucket's first position:
