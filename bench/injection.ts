@@ -3,9 +3,10 @@
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
  * read while tuning), and all of them again buried in 64 KB of ordinary output (the long-text
- * path). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose, prose with
+ * path), and the false-positive rate on documents written by others (the READMEs of the
+ * installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose, prose with
  * typographic punctuation, Russian and Chinese prose, generated logs, JSON and a markdown
- * table, and the corpus's trigger-dense benign text) against
+ * table, the corpus's trigger-dense benign text, and the READMEs of the installed packages) against
  * `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL commit,
  * with p50/p99, saying which prefilter (native or JavaScript) read the long text.
  *
@@ -13,10 +14,13 @@
  * PostgreSQL from AOS_BENCH_DATABASE_URL, else AOS_TEST_DATABASE_URL, else
  * postgres://postgres@127.0.0.1:5432/postgres; without one the commit comparison is skipped)
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_THRESHOLD, detectInjection } from '../src/security/untrusted/index.js';
 import { prefilterKind } from '../src/security/untrusted/prefilter.js';
 import { openPostgres } from '../src/store/postgres.js';
+import { packageRoot } from '../src/version.js';
 import { loadCorpus, type Sample } from '../test/support/injection-corpus.js';
 import { BASELINE_TABLE, baseline, measure, percentile, scratchDatabase } from './support.js';
 
@@ -97,6 +101,32 @@ function evaluate(split: string, samples: Sample[], showMisses: boolean): void {
     if (detection.flagged === (sample.label === 'attack')) continue;
     const why = detection.spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 60))}`).join(' | ');
     console.log(`  MISS ${sample.id} (${sample.label}) score ${detection.score} ${why}`);
+  }
+}
+
+/**
+ * Documents nobody wrote for this corpus: the README of every package `npm install` put in
+ * node_modules (fixed by the lockfile), benign, full of the words the rules look for
+ * (ignore, decode, prompt, agent, tokens, shell commands).
+ */
+function installedReadmes(): { path: string; text: string }[] {
+  const root = join(packageRoot(), 'node_modules');
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .filter((path) => /(^|\/)readme\.md$/i.test(path))
+    .sort()
+    .map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
+}
+
+/** The false-positive rate on documents written by others (installedReadmes), listing those flagged. */
+function realWorld(readmes: readonly { path: string; text: string }[]): void {
+  const flagged = readmes.filter((readme) => detectInjection(readme.text).flagged);
+  console.log(`
+real-world benign: the README of every installed package (${readmes.length} documents, written by others)`);
+  console.log(`  detector     FPR ${(flagged.length / readmes.length).toFixed(3)} (${flagged.length}/${readmes.length} flagged)`);
+  console.log(`  phrase list  FPR ${(readmes.filter((readme) => phraseList(readme.text)).length / readmes.length).toFixed(3)}`);
+  for (const { path, text } of flagged) {
+    const spans = detectInjection(text).spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 40))}`);
+    console.log(`    flagged ${path}: ${spans.join(' | ')}`);
   }
 }
 
@@ -243,6 +273,8 @@ async function main(): Promise<void> {
   evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), false);
   evaluate('all', samples, false);
   buried(samples);
+  const readmes = installedReadmes();
+  realWorld(readmes);
 
   const benign = samples.filter((sample) => sample.label === 'benign' && /logs|data/.test(sample.category)).map((sample) => sample.text);
   const web = samples.filter((sample) => sample.category === 'web_pages').map((sample) => sample.text).join('\n');
@@ -250,6 +282,8 @@ async function main(): Promise<void> {
   const inputs = {
     'a 1 KB structured result': structured.slice(0, 1024),
     'a 10 KB web page (corpus)': web.slice(0, 10_240),
+    // Real documents, dense with the rules' words: every region read, most of the text.
+    'installed packages\' READMEs': readmes.map((readme) => readme.text).join('\n').slice(0, 1_048_576),
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
     // One character beyond Latin-1 makes the whole string UTF-16: most real pages and documents are.
     'prose with “quotes” and dashes': megabyte('The quarterly report shows that revenue grew by twelve percent — driven by “demand” in the northern region. The team’s findings go to the board next week. '),

@@ -16,7 +16,17 @@
 #endif
 
 
-static uint8_t lower(uint8_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+/* Whether the word is at `p` (case aside), eight characters at a time; `p` must be readable to p[MAX_LENGTH - 1]. */
+static inline int same(const Word *w, const uint8_t *p) {
+  for (int j = 0; j < w->length; j += 8) {
+    uint64_t text, fold, word;
+    memcpy(&text, p + j, 8);
+    memcpy(&fold, w->fold + j, 8);
+    memcpy(&word, w->padded + j, 8);
+    if ((text | fold) != word) return 0;
+  }
+  return 1;
+}
 
 /* A regex \b at `at`: a word character on one side only (outside the text counts as none). */
 static int boundary(const uint8_t *b, size_t n, size_t at) {
@@ -78,6 +88,10 @@ const char *words_set(Words *words, const char *const *texts, const size_t *leng
       if (wrong) return wrong;
       continue;
     }
+    for (int j = 0; j < MAX_LENGTH; j++) {
+      w->fold[j] = j >= w->length ? 0xff : letter(w->text[j]) ? 0x20 : 0;
+      w->padded[j] = j >= w->length ? 0xff : w->text[j];
+    }
     for (int j = 0; j < 4 && j < w->length; j++) {
       w->head |= (uint32_t)(w->text[j] | 0x20) << (8 * j);
       w->head_mask |= 0xffu << (8 * j);
@@ -130,9 +144,7 @@ static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, un
     for (int i = words->first[size][prefix_hash(head & HEAD_MASKS[size])]; i; i = words->next[i - 1]) {
       const Word *w = &words->words[i - 1];
       if ((head & w->head_mask) != w->head || at + w->length > n || ((w->flags & CANDIDATE) != 0) != candidates) continue;
-      int same = 1;
-      for (int j = 0; j < w->length && same; j++) same = lower(b[at + j]) == w->text[j];
-      if (!same || ((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + w->length))) continue;
+      if (!same(w, b + at) || ((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + w->length))) continue;
       push(hits, (int32_t)at);
       push(hits, i - 1);
       return;

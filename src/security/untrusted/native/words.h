@@ -24,6 +24,11 @@ typedef struct {
   uint8_t length, flags;
   /* The first (up to) four characters with 0x20 set, and which of them there are. */
   uint32_t head, head_mask;
+  /*
+   * For comparing eight characters at a time: 0x20 where the word has a letter (either case
+   * matches), and the text; both 0xff past its end, so that any character there compares equal.
+   */
+  uint8_t fold[MAX_LENGTH], padded[MAX_LENGTH];
 } Word;
 
 typedef struct {
