@@ -15,12 +15,12 @@ const BEFORE = 150;
 const TRIGGERS = stemIndex(ALL_RULES.flatMap((rule) => (rule.triggers ? rule.triggers.map((stem) => [stem, rule] as const) : [])));
 const UNTRIGGERED = ALL_RULES.filter((rule) => rule.triggers === null);
 /** Sticky copies of the rules tried only at their triggers. */
-const STICKY = new Map(ALL_RULES.filter((rule) => rule.startsAtTrigger).map((rule) => [rule, new RegExp(rule.pattern.source, 'uy')]));
+const STICKY = new Map(ALL_RULES.filter((rule) => rule.startsAtTrigger).map((rule) => [rule, new RegExp(rule.pattern.source, 'y')]));
 /**
  * The other triggered rules behind a lazy run of up to BEFORE characters, sticky: tried at the
  * BEFORE + 1 positions from where they are set, the engine never scanning past them.
  */
-const BOUNDED = new Map(ALL_RULES.filter((rule) => rule.triggers && !rule.startsAtTrigger).map((rule) => [rule, new RegExp(String.raw`[\s\S]{0,${BEFORE}}?(${rule.pattern.source})`, 'uy')]));
+const BOUNDED = new Map(ALL_RULES.filter((rule) => rule.triggers && !rule.startsAtTrigger).map((rule) => [rule, new RegExp(String.raw`[\s\S]{0,${BEFORE}}?(${rule.pattern.source})`, 'y')]));
 
 export interface RuleMatch {
   rule: Rule;
