@@ -14,6 +14,8 @@ describe('normalization', () => {
     expect(homoglyph.mixedWords).toBe(1);
     expect(normalize('Привет, мир').text).toBe('привет, мир'); // whole Cyrillic words stay as they are
     expect(normalize('a\u202eb').bidi).toBe(1);
+    // A unit with the micro sign (NFKC makes it Greek mu) is no look-alike word.
+    expect(normalize('p50 18\u00b5s, p99 48\u03bcs').mixedWords).toBe(0);
     // Tag characters copy ASCII invisibly: they are read as the letters they copy.
     const tags = [...'hi'].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
     expect(normalize(`ok ${tags}`)).toMatchObject({ text: 'ok hi', tags: 2 });

@@ -49,7 +49,7 @@ export function ruleMatches(text: string): RuleMatch[] {
         if (at < (matchedTo.get(rule) ?? 0)) continue;
         sticky.lastIndex = at;
         const match = sticky.exec(text);
-        if (match) {
+        if (match && !rule.exclude?.(match[0])) {
           found.push({ rule, start: at, end: at + match[0].length });
           matchedTo.set(rule, at + match[0].length);
         }
@@ -63,7 +63,7 @@ export function ruleMatches(text: string): RuleMatch[] {
     }
   }
   for (const rule of UNTRIGGERED) {
-    for (const match of text.matchAll(rule.pattern)) found.push({ rule, start: match.index, end: match.index + match[0].length });
+    for (const match of text.matchAll(rule.pattern)) if (!rule.exclude?.(match[0])) found.push({ rule, start: match.index, end: match.index + match[0].length });
   }
   for (const [rule, regions] of near) for (const [from, to] of regions) matchesBefore(rule, text, from, to, found);
   return found;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/injection-corpus.js';
-import { CONFUSABLE, normalize } from './normalize.js';
+import { CONFUSABLE, MICRO_UNIT, normalize } from './normalize.js';
 
 // eslint-disable-next-line no-misleading-character-class -- single invisible code points, as normalize.ts lists them
 const INVISIBLE = /[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200d\u2060-\u2064\u206a-\u206f\ufeff\ufe00-\ufe0f]/;
@@ -47,7 +47,7 @@ function byCharacter(original: string) {
   // Words (letters and marks) mixing Latin with Cyrillic or Greek have their look-alikes folded.
   let mixedWords = 0;
   const text = units.join('').replace(/[\p{L}\p{M}]+/gu, (word) => {
-    if (!/[a-z]/.test(word) || !/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]/.test(word)) return word;
+    if (!/[a-z]/.test(word) || !/[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f\u0261]/.test(word) || MICRO_UNIT.test(word)) return word;
     mixedWords += 1;
     return [...word].map((char) => CONFUSABLE[char] ?? char).join('');
   });
@@ -72,7 +72,7 @@ describe('normalize', () => {
       return seed / 0x7fffffff;
     };
     const tag = (text: string) => [...text].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
-    const pieces = ['ignore', 'IGNORE', ' ', '. ', 'é', 'É', 'ß', 'ﬁ', 'Ａ', '，', '。', '指令', '忽略', 'Привет', 'іgnоre', 'Ω', 'ΑΒΓ', '\u200b', '\u00ad', '\u202e', '\u200e', '\ufe0f', '😀', '👍🏽', 'e\u0301', '\u0301', 'ｶ', 'ｯ', 'ㄱ', '\u1100\u1161', tag('hi'), String.fromCodePoint(0xe0001), 'İ', 'ǅ', '①', '™', 'x'];
+    const pieces = ['ignore', 'IGNORE', ' ', '. ', 'é', 'É', 'ß', 'ﬁ', 'Ａ', '，', '。', '指令', '忽略', 'Привет', 'іgnоre', 'Ω', 'ΑΒΓ', '\u200b', '\u00ad', '\u202e', '\u200e', '\ufe0f', '😀', '👍🏽', 'e\u0301', '\u0301', 'ｶ', 'ｯ', 'ㄱ', '\u1100\u1161', tag('hi'), String.fromCodePoint(0xe0001), 'İ', 'ǅ', '①', '™', 'x', 'µs', 'μm'];
     const texts = loadCorpus().map((sample) => sample.text);
     for (let i = 0; i < 2000; i += 1) texts.push(Array.from({ length: 1 + Math.floor(next() * 30) }, () => pieces[Math.floor(next() * pieces.length)]).join(''));
     for (const text of texts) {

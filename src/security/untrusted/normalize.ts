@@ -26,6 +26,8 @@ const TAG = /\udb40[\udc00-\udc7f]/;
 /** A Latin letter next to a character beyond ASCII. */
 const TOUCH = /[a-z][\u0080-\uffff]|[\u0080-\uffff][a-z]/g;
 const FOLD_EACH = new RegExp(FOLDABLE.source, 'g');
+/** A unit with the micro prefix ("μs", "μm"; NFKC makes the micro sign Greek mu): Greek touching Latin, and no look-alike. */
+export const MICRO_UNIT = /^μ[a-z]{1,3}$/;
 const WORD_CHARACTER = /[\p{L}\p{M}]/u;
 // eslint-disable-next-line no-misleading-character-class -- built from INVISIBLE above
 const SPECIAL = new RegExp(`${INVISIBLE.source}|${BIDI.source}|${TAG.source}`);
@@ -170,7 +172,7 @@ function foldMixedWords(text: string): { text: string; mixedWords: number } {
     while (end < text.length && WORD_CHARACTER.test(text[end]!)) end += 1;
     TOUCH.lastIndex = end;
     const word = text.slice(start, end);
-    if (!FOLDABLE.test(word)) continue;
+    if (!FOLDABLE.test(word) || MICRO_UNIT.test(word)) continue;
     mixedWords += 1;
     pieces.push(text.slice(copied, start), word.replace(FOLD_EACH, (char) => CONFUSABLE[char] ?? char));
     copied = end;

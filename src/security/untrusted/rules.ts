@@ -38,8 +38,19 @@ const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilot
 /** Words that make what follows an instruction. */
 const INSTRUCTION = String.raw`(?:please|kindly|collect|gather|read|copy|paste|resolve|decode|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
 const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|[.!?\])]\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
+/** The colon after a vocative ("Assistant:"), not a URL's ("[Claude API](https://..."). */
+const COLON = ':(?!//)';
 /** Not a model: people whose title holds the word "assistant" or "agent". */
 const HUMAN_ROLE = String.raw`(?:executive|administrative|admin|personal|teaching|research|legal|dental|medical|office|store|shop|lab|sales|marketing|project|travel|estate|insurance|customer service|support|booking|leasing|rental|my|his|her|their)\s+(?:assistants?|agents?)\b|\b(?:assistants?|agents?)\s+(?:professor|manager|director|principal|editor|coach|secretary|counsel|attorney|to the)\b`;
+
+/**
+ * A role header: a role's name in square or angle brackets ("[system]", "<admin>"), or in any
+ * brackets with what it sends ("(developer override)", "{system prompt}"); a bare name in
+ * braces or parentheses is a placeholder ("{root}") or an aside ("Rita (Security)").
+ */
+const ROLE_NAME = '(?:system|admin|administrator|developer|sys|root|operator|security)';
+const ROLE_NOTE = `${ROLE_NAME}[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)`;
+const ROLE_HEADER = String.raw`\[[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]|<[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>|\([ \t]*${ROLE_NOTE}[ \t]*\)|\{[ \t]*${ROLE_NOTE}[ \t]*\}`;
 
 /** Stems of every name AI_NOUN and AI can take (the compound names end in one of them). */
 const AI_STEMS = 'ai|a.i.|llm|language model|chatbot|copilot|gpt|chatgpt|claude|gemini|summaris|summariz|bot|assistant|agent|automat|tool|reader|model|system|reviewer';
@@ -75,14 +86,14 @@ function compiled(source: string, flags: string): RegExp {
 }
 
 /** A rule; its trigger stems are `|`-separated, `\|` for a literal bar. */
-const r = (id: string, family: Family, weight: number, triggers: string | null, source: string, exclude?: string): Rule => ({
+const r = (id: string, family: Family, weight: number, triggers: string | null, source: string, exclude?: string | ((match: string) => boolean)): Rule => ({
   id,
   family,
   weight,
   triggers: triggers === null ? null : stems(triggers.replace(/^\^/, '')),
   startsAtTrigger: triggers?.startsWith('^') ?? false,
   pattern: compiled(source, 'g'),
-  ...(exclude ? { exclude: humanUnlessAi(exclude) } : {}),
+  ...(exclude ? { exclude: typeof exclude === 'string' ? humanUnlessAi(exclude) : exclude } : {}),
 });
 
 export const RULES: readonly Rule[] = [
@@ -105,25 +116,25 @@ export const RULES: readonly Rule[] = [
   r('addressed.hide_from_user', 'addressed_to_ai', 0.7, "^do not|don't|dont|never|must not|without|the user|the human|the operator", String.raw`\b(?:do not|don't|dont|never|must not)\s+(?:tell|mention|inform|reveal|disclose|show|alert|notify|warn|say (?:anything )?to)\s+(?:this |that |it |anything )?(?:to )?(?:the )?(?:user|human|operator|customer|requester)\b|\bwithout (?:telling|informing|notifying|alerting|asking|warning) (?:the )?(?:user|human|operator)\b|\bthe (?:user|human|operator) (?:must|should|need) not (?:know|see|be told|find out|notice)\b`),
   r('addressed.when_summarising', 'addressed_to_ai', 0.35, '^when|while|before|after', String.raw`\b(?:when|while|before|after) (?:you )?(?:summari[sz]|translat|process|read|review|analy[sz]|answer|respond)\w*\s+(?:this|these|the (?:above|following|page|document|email|file|ticket|message|data))\b`),
 
-  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, AI_STEMS, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?${AI_NOUN}(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:[)\]*_"'’]*\s*(?::|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n]{0,80}?:)\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`, HUMAN_ROLE),
-  r('addressed.vocative', 'addressed_to_ai', 0.35, AI_STEMS, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?${AI_NOUN}(?:\s[^:\n]{0,60}?)?\s*(?::|—|–)`, HUMAN_ROLE),
+  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, AI_STEMS, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?${AI_NOUN}(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:[)\]*_"'’]*\s*(?:${COLON}|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n]{0,80}?${COLON})\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`, HUMAN_ROLE),
+  r('addressed.vocative', 'addressed_to_ai', 0.35, AI_STEMS, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?${AI_NOUN}(?:\s[^:\n]{0,60}?)?\s*(?:${COLON}|—|–)`, HUMAN_ROLE),
   r('addressed.conditional', 'addressed_to_ai', 0.75, '^if|when|whenever|once|while|in case', String.raw`\b(?:if|when|whenever|once|while|in case)\s+(?:this|the|your|an?|any|these|it)\b[^.\n]{0,60}?\b(?:is|are|was|were|gets?|being)\s+(?:being\s+)?(?:read|processed|summari[sz]ed|reviewed|analy[sz]ed|handled|screened|triaged|parsed|opened|viewed|indexed|ingested|answered|translated)\s+by\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}|\b(?:if|when|whenever|once|while)\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}\s+(?:is\s+|are\s+)?(?:reads?|reading|process(?:es|ing)?|summari[sz](?:es|ing)|review(?:s|ing)|analy[sz](?:es|ing)|handles?|handling|answers?|answering|installs?|installing|uses?|using|generates?|generating|builds?|building|visits?|visiting|helps?|helping|opens?|opening|compil(?:es|ing)|prepar(?:es|ing)|draft(?:s|ing)|check(?:s|ing)|triag(?:es|ing)|sort(?:s|ing)|screen(?:s|ing)|manag(?:es|ing)|monitor(?:s|ing)|goes through|going through|works? through|working through|looks? at|looking at)\b`),
   r('addressed.ai_that_reads', 'addressed_to_ai', 0.6, AI_STEMS, String.raw`\b${AI_NOUN}\s+(?:that|which|who)\s+(?:reads?|process(?:es)?|summari[sz]es?|analy[sz]es?|index(?:es)?|reviews?|answers?|generates?|builds?|crawls?|scrapes?|parses?)\b`),
   r('addressed.ai_identifier', 'addressed_to_ai', 0.5, '^ai|assistant|agent|llm|bot|copilot|model', String.raw`\b(?:ai|assistant|agent|llm|bot|copilot|model)[-_ ]?(?:directives?|instructions?|hints?|actions?|notes?|todo|commands?|guidance|tasks?|overrides?)\b\s*["'\]>:=]`),
-  r('addressed.hidden_text', 'addressed_to_ai', 0.3, '^display|visibility|font-size|color|left|<div|<span|<p|aria-label=|alt=|<meta', String.raw`(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|font-size\s*:\s*1px|color\s*:\s*(?:#fff(?:fff)?|white)\b|left\s*:\s*-\d{3,}px|<(?:div|span|p)\s+hidden|aria-label=|alt=|<meta\s+name=)[^<]{0,200}?\b${AI_NOUN}`),
+  r('addressed.hidden_text', 'addressed_to_ai', 0.3, '^display|visibility|font-size|color|left|<div|<span|<p|aria-label=|alt=|<meta', String.raw`(?:(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|font-size\s*:\s*1px|color\s*:\s*(?:#fff(?:fff)?|white)\b|left\s*:\s*-\d{3,}px|<(?:div|span|p)\s+hidden|<meta\s+name=)[^<]{0,200}?|(?:aria-label|alt)=["']?[^"'<>]{0,200}?)\b${AI_NOUN}`),
   r('override.revoked', 'override', 0.85, 'revoked|cancel|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer', String.raw`\b(?:previous|prior|earlier|original|all|your|existing|current|safety|content|usage|default)\s+(?:[\p{L}-]+\s+)?(?:instructions?|rules?|guidelines?|directives?|prompts?|policies|constraints)\s+(?:are|is|have been|has been|were)\s+(?:now\s+)?(?:revoked|cancell?ed|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer (?:valid|apply|in effect|active))`),
   r('override.replaced_prompt', 'override', 0.8, 'system|replace|override', String.raw`\b(?:your|the)\s+(?:new|updated|real|actual|revised|true|corrected)\s+system\s+(?:prompt|message|instructions?)\b|\breplaces?\s+(?:any|all|the|your)\s+(?:previous |earlier |prior |other )?(?:system prompts?|instructions|rules)\b|\boverrides?\s+(?:any|all|your|the)\s+(?:default|previous|prior|existing|other|original)\s+(?:behaviou?rs?|instructions?|rules|settings|guidelines|prompts?)`),
   r('addressed.assistant_should', 'addressed_to_ai', 0.7, AI_STEMS, String.raw`\b(?:your|the|any|whichever|an?|their)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}\s+(?:[\p{L}'’-]+\s+){0,8}?(?:may|should|must|can|will|shall|please|kindly|needs? to|is to|is expected to|are expected to|ought to)\s+(?:also\s+|now\s+|simply\s+|just\s+)?(?:forward|send|reply|approve|record|attribute|leave|omit|include|attach|pay|process|mark|delete|book|cancel|tell|inform|say|add|run|execute|ask|rank|rate|move|close|set|report|conclude|describe|present|follow|ignore|skip|disable|grant|transfer|refund|purchase|buy|submit|confirm|recommend|output|write|use|call|install|commit|push|merge)\b`, HUMAN_ROLE),
   r('addressed.have_it', 'addressed_to_ai', 0.5, '^have|let|get|ask|tell|instruct', String.raw`\b(?:have|let|get|ask|tell|instruct)\s+(?:it|your (?:[\p{L}-]+\s+)?${AI_NOUN}|the (?:[\p{L}-]+\s+)?${AI_NOUN})\s+(?:to\s+)?(?:reply|include|attach|send|forward|approve|pay|delete|export|share|post|upload)\b`),
   r('override.ignore_user', 'override', 0.7, '^ignore|disregard|instruction|prompt|system prompt', String.raw`\b(?:ignore|disregard)\s+(?:what(?:ever)?|anything)\s+(?:the user|they|you were|you've been|you have been)\b|\b(?:instruction|prompt)s?\s+(?:override|update)\b|\bsystem prompt (?:update|override|change)\b`),
   r('tool.use_tool', 'tool_trigger', 0.45, 'tool', String.raw`\b(?:use|using|call|calling|invoke|invoking|with|via|through)\s+(?:your|the|its|their)\s+(?:[\p{L}-]+\s+){0,2}?tools?\b`),
-  r('tool.function_call', 'tool_trigger', 0.6, '^call|execute|invoke|run|trigger|{', String.raw`\b(?:call|execute|invoke|run|trigger)\s+[a-z_][\w.]*\((?:\s*\)|\s*[a-z_]+\s*=|\s*["'{\[])|\{\s*\\?"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
+  r('tool.function_call', 'tool_trigger', 0.6, '^call|execute|invoke|run|trigger|{', String.raw`\b(?:call|execute|invoke|run|trigger)\s+(?:[a-z]+_[a-z_]*\(\s*\)|[a-z_][\w.]*\((?:\s*[a-z_]+\s*=|\s*["'{\[]))|\{\s*\\?"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
   r('exfil.url_param_secret', 'exfiltration', 0.6, '^http', String.raw`https?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`),
   r('exfil.data_in_url', 'exfiltration', 0.6, '^query string|image url|img url|pixel|tracking image|url parameter|link like|link such as|put|place|encode|append|add', String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\b[^.\n]{0,80}\b(?:into|in|to)\s+(?:the\s+)?(?:query string|url|link|image url)`),
   // Pretending to be the conversation's structure.
   r('role.template_token', 'role_impersonation', 0.9, String.raw`^<\||[inst|[/inst|<<sys|<</sys`, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
   r('role.header', 'role_impersonation', 0.45, 'system|assistant|developer', String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:message|prompt|instructions?|override|note)?\s*:\s+[\p{L}"']`),
-  r('role.bracket', 'role_impersonation', 0.7, 'sys|admin|developer|root|operator|security', String.raw`[\[(<{]\s*(?:system|admin|administrator|developer|sys|root|operator|security)[\s_-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)?\s*[\])>}]`),
+  r('role.bracket', 'role_impersonation', 0.7, 'sys|admin|developer|root|operator|security', ROLE_HEADER),
   r('role.fake_close', 'role_impersonation', 0.75, '^</', String.raw`</\s*(?:untrusted[_-]?tool[_-]?output|tool[_-]?(?:output|result|response)|function[_-]?(?:output|result)|document|context|data|search[_-]?results?|user[_-]?input|email|webpage|content)\s*>`),
   r('role.end_of_output', 'role_impersonation', 0.45, '^end|close|exit', String.raw`\b(?:end of|end|close|exit) (?:the )?(?:tool|function|document|search|web ?page|email|file|untrusted) ?(?:output|result|response|content|context|data)?\s*[\])>.\-=*]*\s*(?:\n|$)`),
   r('role.begin_system', 'role_impersonation', 0.8, '^begin|start', String.raw`\b(?:begin|start|beginning of)\s+(?:new |updated )?(?:system|developer|admin)\s+(?:prompt|message|instructions?)`),
@@ -147,7 +158,7 @@ export const RULES: readonly Rule[] = [
   // Hiding instructions in encodings.
   r('encoding.respond_encoded', 'encoding', 0.7, 'base|hex|rot|binary|morse|unicode escapes|url encoding|reversed text', String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`),
   r('encoding.decode_and_follow', 'encoding', 0.65, '^decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13', String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply)\b`),
-  r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`),
+  r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4),
 ];
 
 /**
