@@ -3,8 +3,8 @@
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
  * read while tuning), and all of them again buried in 64 KB of ordinary output (the long-text
- * path), and the false-positive rate on documents written by others (the READMEs of the
- * installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose, prose with
+ * path), and the false-positive rate on files written by others (the READMEs and a sample of the
+ * JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose, prose with
  * typographic punctuation, Russian and Chinese prose, generated logs, JSON and a markdown
  * table, the corpus's trigger-dense benign text, and the READMEs of the installed packages) against
  * `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL commit,
@@ -14,7 +14,7 @@
  * PostgreSQL from AOS_BENCH_DATABASE_URL, else AOS_TEST_DATABASE_URL, else
  * postgres://postgres@127.0.0.1:5432/postgres; without one the commit comparison is skipped)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_THRESHOLD, detectInjection } from '../src/security/untrusted/index.js';
@@ -105,28 +105,37 @@ function evaluate(split: string, samples: Sample[], showMisses: boolean): void {
 }
 
 /**
- * Documents nobody wrote for this corpus: the README of every package `npm install` put in
- * node_modules (fixed by the lockfile), benign, full of the words the rules look for
- * (ignore, decode, prompt, agent, tokens, shell commands).
+ * Files nobody wrote for this corpus, from what `npm install` put in node_modules (fixed by the
+ * lockfile): the README of every package, and every twentieth JavaScript file (1 KB to 200 KB,
+ * not minified). Benign, and full of the words the rules look for: ignore, decode, prompt,
+ * agent, tokens, tools, shell commands.
  */
-function installedReadmes(): { path: string; text: string }[] {
+function installedFiles(): { readmes: Installed[]; sources: Installed[] } {
   const root = join(packageRoot(), 'node_modules');
-  return readdirSync(root, { recursive: true, encoding: 'utf8' })
-    .filter((path) => /(^|\/)readme\.md$/i.test(path))
-    .sort()
-    .map((path) => ({ path, text: readFileSync(join(root, path), 'utf8') }));
+  const paths = readdirSync(root, { recursive: true, encoding: 'utf8' }).sort();
+  const read = (path: string) => ({ path, text: readFileSync(join(root, path), 'utf8') });
+  const sized = (path: string) => {
+    const stat = statSync(join(root, path));
+    return stat.isFile() && stat.size > 1024 && stat.size < 200 * 1024;
+  };
+  const sources = paths.filter((path) => path.endsWith('.js') && !path.endsWith('.min.js') && sized(path));
+  return { readmes: paths.filter((path) => /(^|\/)readme\.md$/i.test(path)).map(read), sources: sources.filter((_, i) => i % 20 === 0).map(read) };
 }
 
-/** The false-positive rate on documents written by others (installedReadmes), listing those flagged. */
-function realWorld(readmes: readonly { path: string; text: string }[]): void {
-  const flagged = readmes.filter((readme) => detectInjection(readme.text).flagged);
-  console.log(`
-real-world benign: the README of every installed package (${readmes.length} documents, written by others)`);
-  console.log(`  detector     FPR ${(flagged.length / readmes.length).toFixed(3)} (${flagged.length}/${readmes.length} flagged)`);
-  console.log(`  phrase list  FPR ${(readmes.filter((readme) => phraseList(readme.text)).length / readmes.length).toFixed(3)}`);
+interface Installed {
+  path: string;
+  text: string;
+}
+
+/** The false-positive rate on files written by others (installedFiles), listing those flagged. */
+function realWorld(label: string, files: readonly Installed[]): void {
+  const flagged = files.filter((file) => detectInjection(file.text).flagged);
+  console.log(`\nreal-world benign: ${label} (${files.length} files, written by others)`);
+  console.log(`  detector     FPR ${(flagged.length / files.length).toFixed(3)} (${flagged.length}/${files.length} flagged)`);
+  console.log(`  phrase list  FPR ${(files.filter((file) => phraseList(file.text)).length / files.length).toFixed(3)}`);
   for (const { path, text } of flagged) {
     const spans = detectInjection(text).spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 40))}`);
-    console.log(`    flagged ${path}: ${spans.join(' | ')}`);
+    console.log(`    flagged ${path}: ${spans.slice(0, 4).join(' | ')}`);
   }
 }
 
@@ -273,8 +282,9 @@ async function main(): Promise<void> {
   evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), false);
   evaluate('all', samples, false);
   buried(samples);
-  const readmes = installedReadmes();
-  realWorld(readmes);
+  const { readmes, sources } = installedFiles();
+  realWorld('the README of every installed package', readmes);
+  realWorld('every twentieth JavaScript file in node_modules', sources);
 
   const benign = samples.filter((sample) => sample.label === 'benign' && /logs|data/.test(sample.category)).map((sample) => sample.text);
   const web = samples.filter((sample) => sample.category === 'web_pages').map((sample) => sample.text).join('\n');
@@ -284,6 +294,7 @@ async function main(): Promise<void> {
     'a 10 KB web page (corpus)': web.slice(0, 10_240),
     // Real documents, dense with the rules' words: every region read, most of the text.
     'installed packages\' READMEs': readmes.map((readme) => readme.text).join('\n').slice(0, 1_048_576),
+    'installed JavaScript (sampled)': sources.map((source) => source.text).join('\n').slice(0, 1_048_576),
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
     // One character beyond Latin-1 makes the whole string UTF-16: most real pages and documents are.
     'prose with “quotes” and dashes': megabyte('The quarterly report shows that revenue grew by twelve percent — driven by “demand” in the northern region. The team’s findings go to the board next week. '),

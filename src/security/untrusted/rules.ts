@@ -44,12 +44,14 @@ const COLON = ':(?!//)';
 const HUMAN_ROLE = String.raw`(?:executive|administrative|admin|personal|teaching|research|legal|dental|medical|office|store|shop|lab|sales|marketing|project|travel|estate|insurance|customer service|support|booking|leasing|rental|my|his|her|their)\s+(?:assistants?|agents?)\b|\b(?:assistants?|agents?)\s+(?:professor|manager|director|principal|editor|coach|secretary|counsel|attorney|to the)\b`;
 
 /**
- * A role header: a role's name in square or angle brackets ("[system]", "<admin>"), or in any
- * brackets with what it sends ("(developer override)", "{system prompt}"); a bare name in
- * braces or parentheses is a placeholder ("{root}") or an aside ("Rita (Security)").
+ * A role header: the name of a role that sends instructions in square or angle brackets
+ * ("[system]", "<admin>"), or any role's name in any brackets with what it sends ("(developer
+ * override)", "{root prompt}"). A bare name in braces or parentheses is a placeholder ("{root}")
+ * or an aside ("Rita (Security)"); "[root]" and "[security]" are a command's argument and a
+ * config section.
  */
-const ROLE_NAME = '(?:system|admin|administrator|developer|sys|root|operator|security)';
-const ROLE_NOTE = `${ROLE_NAME}[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)`;
+const ROLE_NAME = '(?:system|admin|administrator|developer|sys|operator)';
+const ROLE_NOTE = '(?:system|admin|administrator|developer|sys|root|operator|security)[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)';
 const ROLE_HEADER = String.raw`\[[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]|<[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>|\([ \t]*${ROLE_NOTE}[ \t]*\)|\{[ \t]*${ROLE_NOTE}[ \t]*\}`;
 
 /** Stems of every name AI_NOUN and AI can take (the compound names end in one of them). */
@@ -157,7 +159,7 @@ export const RULES: readonly Rule[] = [
 
   // Hiding instructions in encodings.
   r('encoding.respond_encoded', 'encoding', 0.7, 'base|hex|rot|binary|morse|unicode escapes|url encoding|reversed text', String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`),
-  r('encoding.decode_and_follow', 'encoding', 0.65, '^decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13', String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply)\b`),
+  r('encoding.decode_and_follow', 'encoding', 0.65, '^decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13', String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply (?:it|them|this|these|as|the (?:result|decoded|instructions?)))\b`),
   r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4),
 ];
 
