@@ -73,7 +73,7 @@ function humanUnlessAi(source: string): (match: string) => boolean {
  * and presentation forms), not its blocks of punctuation and symbols (U+2000 to U+2BFF, U+3000
  * to U+303F). A few marks inside the letter blocks (the Arabic comma, the Devanagari danda) count
  * as letters, and a letter beyond the BMP as none: the rules read "a few words" with them, and
- * the corpus figures do not change. A class of ten ranges rather than the exact seven hundred,
+ * no corpus verdict changes. A class of ten ranges rather than the exact seven hundred,
  * without the `u` flag the exact ones need, is what lets V8 run these patterns several times
  * faster (the lazy runs before a trigger, match.ts, most of all).
  */
