@@ -68,7 +68,7 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
     const norm = normalized.cased ? normalized.text.toLowerCase() : normalized.text;
     const toOriginal = (offset: number) => regionStart + normalized.toOriginal(offset);
     const read = readRegion(norm);
-    const hidden = hiddenSignals(normalized, regionStart, region.length);
+    const hidden = hiddenSignals(normalized, text, regionStart, regionEnd);
     score = Math.max(score, read.score, hidden.length > 0 ? combine([...read.matches, ...hidden]) : 0);
     for (const match of read.matches) matches.push({ ...match, start: toOriginal(match.start), end: toOriginal(Math.max(match.start, match.end - 1)) + 1 });
     matches.push(...hidden);
@@ -140,15 +140,25 @@ function quotedAt(window: string, offset: number, fences: readonly number[]): bo
   return QUOTE_BEFORE.test(window.slice(Math.max(0, offset - 80), offset));
 }
 
-/** Signals that do not come from words: invisible characters in words, bidi controls, look-alike letters. */
-function hiddenSignals(normalized: ReturnType<typeof normalize>, offset: number, length: number): Match[] {
+/**
+ * Signals that do not come from words: invisible characters in words, bidi controls, look-alike
+ * letters, tag characters. Each span is the first place it occurs (the run of characters
+ * without a space around it, at most 60 either side), so that a reader can find it.
+ */
+function hiddenSignals(normalized: ReturnType<typeof normalize>, text: string, regionStart: number, regionEnd: number): Match[] {
   const matches: Match[] = [];
-  const whole = (rule: string, weight: number) => matches.push({ rule, family: 'encoding', weight, start: offset, end: offset + Math.min(length, EXCERPT) });
-  if (normalized.invisible >= 3) whole('encoding.invisible_in_words', 0.55);
-  else if (normalized.invisible > 0) whole('encoding.invisible_in_words', 0.3);
-  if (normalized.bidi > 0) whole('encoding.bidi_control', 0.5);
-  if (normalized.mixedWords > 0) whole('encoding.mixed_script_words', normalized.mixedWords >= 2 ? 0.6 : 0.45);
-  if (normalized.tags >= 4) whole('encoding.tag_characters', 0.6);
+  const at = (rule: string, weight: number, offset: number) => {
+    let start = regionStart + offset;
+    let end = start + 1;
+    while (start > Math.max(regionStart, regionStart + offset - 60) && !/\s/.test(text[start - 1]!)) start -= 1;
+    while (end < Math.min(regionEnd, regionStart + offset + 60) && !/\s/.test(text[end]!)) end += 1;
+    matches.push({ rule, family: 'encoding', weight, start, end });
+  };
+  const { firstAt } = normalized;
+  if (normalized.invisible > 0) at('encoding.invisible_in_words', normalized.invisible >= 3 ? 0.55 : 0.3, firstAt.invisible);
+  if (normalized.bidi > 0) at('encoding.bidi_control', 0.5, firstAt.bidi);
+  if (normalized.mixedWords > 0) at('encoding.mixed_script_words', normalized.mixedWords >= 2 ? 0.6 : 0.45, firstAt.mixedWord);
+  if (normalized.tags >= 4) at('encoding.tag_characters', 0.6, firstAt.tags);
   return matches;
 }
 

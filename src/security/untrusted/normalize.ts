@@ -47,7 +47,18 @@ export interface Normalized {
   mixedWords: number;
   /** Unicode tag characters, read as the ASCII they copy. */
   tags: number;
+  /** Where in the original the first of each is (the first invisible character of a word it is in), -1 where there is none. */
+  firstAt: Readonly<Places>;
 }
+
+interface Places {
+  invisible: number;
+  bidi: number;
+  mixedWord: number;
+  tags: number;
+}
+
+const NOWHERE: Readonly<Places> = Object.freeze({ invisible: -1, bidi: -1, mixedWord: -1, tags: -1 });
 
 /** What a character beyond ASCII becomes: removed (invisible), counted (bidi), or its NFKC form lowercased. */
 type Kind = { invisible: true } | { bidi: boolean } | { folded: string; same: boolean };
@@ -75,11 +86,14 @@ function kindOf(code: number): Kind {
  */
 export function normalize(original: string): Normalized {
   // ASCII needs no Unicode work and is lowercased a window at a time by the reader (cased: true).
-  if (Buffer.byteLength(original, 'utf8') === original.length) return { text: original, cased: true, toOriginal: same, invisible: 0, bidi: 0, mixedWords: 0, tags: 0 };
+  if (Buffer.byteLength(original, 'utf8') === original.length) return { text: original, cased: true, toOriginal: same, invisible: 0, bidi: 0, mixedWords: 0, tags: 0, firstAt: NOWHERE };
   // Text with nothing to remove or recompose is lowercased whole (when that keeps its length).
   if (!SPECIAL.test(original) && original.normalize('NFKC') === original) {
     const lower = original.toLowerCase();
-    if (lower.length === original.length) return { ...foldMixedWords(lower), cased: false, toOriginal: same, invisible: 0, bidi: 0, tags: 0 };
+    if (lower.length === original.length) {
+      const { text, mixedWords, firstMixed } = foldMixedWords(lower);
+      return { text, mixedWords, cased: false, toOriginal: same, invisible: 0, bidi: 0, tags: 0, firstAt: { ...NOWHERE, mixedWord: firstMixed } };
+    }
   }
   const parts: string[] = [];
   // Where each part starts in the output and came from in the original: runs of characters
@@ -100,6 +114,13 @@ export function normalize(original: string): Normalized {
   let invisible = 0;
   let bidi = 0;
   let tags = 0;
+  const firstAt: Places = { ...NOWHERE };
+  /** Where the invisible characters being skipped inside a word began. */
+  let skippedAt = -1;
+  const countInvisible = () => {
+    invisible += 1;
+    if (firstAt.invisible < 0) firstAt.invisible = skippedAt;
+  };
   // An invisible character counts when it sits inside a word (between two letters): emoji
   // sequences use joiners and variation selectors legitimately, between symbols.
   let skippedAfterLetter = false;
@@ -119,7 +140,7 @@ export function normalize(original: string): Normalized {
     // ASCII, CJK ideographs and Hangul syllables need no table.
     const kind = tag || code < 0x80 || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7a3) ? null : kindOf(code);
     if (!tag && (kind === null || ('folded' in kind && kind.same))) {
-      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) invisible += 1;
+      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible();
       skippedAfterLetter = false;
       continue;
     }
@@ -132,12 +153,15 @@ export function normalize(original: string): Normalized {
         emit(last, offset, false);
       }
       tags += 1;
+      if (firstAt.tags < 0) firstAt.tags = offset;
     } else if ('invisible' in kind) {
+      if (!skippedAfterLetter) skippedAt = offset;
       skippedAfterLetter ||= LETTER.test(last);
     } else if ('bidi' in kind) {
       if (kind.bidi) bidi += 1;
+      if (kind.bidi && firstAt.bidi < 0) firstAt.bidi = offset;
     } else {
-      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) invisible += 1;
+      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible();
       skippedAfterLetter = false;
       if (kind.folded.length > 0) {
         emit(kind.folded, offset, kind.folded.length === index - offset);
@@ -146,17 +170,20 @@ export function normalize(original: string): Normalized {
     }
   }
   copyTo(original.length);
-  return { ...foldMixedWords(parts.join('')), cased: false, toOriginal: (offset) => originOf(segments, offset, length, original.length), invisible, bidi, tags };
+  const { text, mixedWords, firstMixed } = foldMixedWords(parts.join(''));
+  const toOriginal = (offset: number) => originOf(segments, offset, length, original.length);
+  return { text, mixedWords, cased: false, toOriginal, invisible, bidi, tags, firstAt: { ...firstAt, mixedWord: firstMixed < 0 ? -1 : toOriginal(firstMixed) } };
 }
 
 /**
  * Words (runs of letters and marks) holding both Latin and Cyrillic or Greek letters, their
- * look-alikes folded to Latin. Such a word has a Latin letter next to a letter beyond ASCII:
+ * look-alikes folded to Latin, and where the first of them starts. Such a word has a Latin letter next to a letter beyond ASCII:
  * only those places are looked at, so a page in Russian quoting an English name costs little.
  */
-function foldMixedWords(text: string): { text: string; mixedWords: number } {
+function foldMixedWords(text: string): { text: string; mixedWords: number; firstMixed: number } {
   let mixedWords = 0;
-  if (!FOLDABLE.test(text) || !/[a-z]/.test(text)) return { text, mixedWords };
+  let firstMixed = -1;
+  if (!FOLDABLE.test(text) || !/[a-z]/.test(text)) return { text, mixedWords, firstMixed };
   const pieces: string[] = [];
   let copied = 0;
   TOUCH.lastIndex = 0;
@@ -174,10 +201,11 @@ function foldMixedWords(text: string): { text: string; mixedWords: number } {
     const word = text.slice(start, end);
     if (!FOLDABLE.test(word) || MICRO_UNIT.test(word)) continue;
     mixedWords += 1;
+    if (firstMixed < 0) firstMixed = start;
     pieces.push(text.slice(copied, start), word.replace(FOLD_EACH, (char) => CONFUSABLE[char] ?? char));
     copied = end;
   }
-  return { text: pieces.length > 0 ? pieces.join('') + text.slice(copied) : text, mixedWords };
+  return { text: pieces.length > 0 ? pieces.join('') + text.slice(copied) : text, mixedWords, firstMixed };
 }
 
 function same(offset: number): number {
