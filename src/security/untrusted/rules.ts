@@ -38,10 +38,14 @@ const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilot
 /** Words that make what follows an instruction. */
 const INSTRUCTION = String.raw`(?:please|kindly|collect|gather|read|copy|paste|resolve|decode|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
 const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|[.!?\])]\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
-/** The colon after a vocative ("Assistant:"), not a URL's ("[Claude API](https://..."). */
-const COLON = ':(?!//)';
-/** Not a model: people whose title holds the word "assistant" or "agent". */
-const HUMAN_ROLE = String.raw`(?:executive|administrative|admin|personal|teaching|research|legal|dental|medical|office|store|shop|lab|sales|marketing|project|travel|estate|insurance|customer service|support|booking|leasing|rental|my|his|her|their)\s+(?:assistants?|agents?)\b|\b(?:assistants?|agents?)\s+(?:professor|manager|director|principal|editor|coach|secretary|counsel|attorney|to the)\b`;
+/**
+ * The colon after a vocative ("Assistant: please ..."): not a URL's ("[Claude API](https://...")
+ * or a slice's ("[ai:ai+size]"), nor a key's before a value that ends there ("agent": "jane",
+ * agent: false,).
+ */
+const COLON = String.raw`:(?!//|[^\s*_)\]]|[ \t]*(?:"[^"\n]*"|'[^'\n]*'|-?\d[\d.]*|true|false|null|none|nil|undefined)[ \t]*(?:[,}\]\n]|$))`;
+/** Not a model: people whose title holds the word "assistant" or "agent", and programs called agents (an HTTP request's User-Agent header, gpg-agent). */
+const HUMAN_ROLE = String.raw`\b(?:user|proxy|gpg|ssh)[- ]agent\b|(?:executive|administrative|admin|personal|teaching|research|legal|dental|medical|office|store|shop|lab|sales|marketing|project|travel|estate|insurance|customer service|support|booking|leasing|rental|my|his|her|their)\s+(?:assistants?|agents?)\b|\b(?:assistants?|agents?)\s+(?:professor|manager|director|principal|editor|coach|secretary|counsel|attorney|to the)\b`;
 
 /**
  * A role header: the name of a role that sends instructions in square or angle brackets
@@ -130,7 +134,9 @@ export const RULES: readonly Rule[] = [
   r('addressed.have_it', 'addressed_to_ai', 0.5, '^have|let|get|ask|tell|instruct', String.raw`\b(?:have|let|get|ask|tell|instruct)\s+(?:it|your (?:[\p{L}-]+\s+)?${AI_NOUN}|the (?:[\p{L}-]+\s+)?${AI_NOUN})\s+(?:to\s+)?(?:reply|include|attach|send|forward|approve|pay|delete|export|share|post|upload)\b`),
   r('override.ignore_user', 'override', 0.7, '^ignore|disregard|instruction|prompt|system prompt', String.raw`\b(?:ignore|disregard)\s+(?:what(?:ever)?|anything)\s+(?:the user|they|you were|you've been|you have been)\b|\b(?:instruction|prompt)s?\s+(?:override|update)\b|\bsystem prompt (?:update|override|change)\b`),
   r('tool.use_tool', 'tool_trigger', 0.45, 'tool', String.raw`\b(?:use|using|call|calling|invoke|invoking|with|via|through)\s+(?:your|the|its|their)\s+(?:[\p{L}-]+\s+){0,2}?tools?\b`),
-  r('tool.function_call', 'tool_trigger', 0.6, '^call|execute|invoke|run|trigger|{', String.raw`\b(?:call|execute|invoke|run|trigger)\s+(?:[a-z]+_[a-z_]*\(\s*\)|[a-z_][\w.]*\((?:\s*[a-z_]+\s*=|\s*["'{\[]))|\{\s*\\?"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
+  r('tool.function_call', 'tool_trigger', 0.6, '^call|execute|invoke|run|trigger|{', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z_][\w.]*\((?:\s*[a-z_]+\s*=|\s*["'{\[])|\{\s*\\?"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
+  // A snake_case function called with nothing: a tool named as one, or a C or Python API in its documentation.
+  r('tool.bare_call', 'tool_trigger', 0.3, '^call|execute|invoke|run|trigger', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z]+_[a-z_]*\(\s*\)`),
   r('exfil.url_param_secret', 'exfiltration', 0.6, '^http', String.raw`https?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`),
   r('exfil.data_in_url', 'exfiltration', 0.6, '^query string|image url|img url|pixel|tracking image|url parameter|link like|link such as|put|place|encode|append|add', String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\b[^.\n]{0,80}\b(?:into|in|to)\s+(?:the\s+)?(?:query string|url|link|image url)`),
   // Pretending to be the conversation's structure.
