@@ -87,7 +87,7 @@ const REVERSED_HINT = /\b(?:backwards|reversed|in reverse|right to left|reverse 
 export function deobfuscated(window: string): Decoded[] {
   const candidates: [string, string][] = [];
   if (leetspeak(window)) {
-    candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
+    candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
   }
   if ((window.match(ESCAPES) ?? []).length >= 6) {
     const decoded = window.replace(ESCAPES, (escape) => {
