@@ -59,6 +59,9 @@ const TAG_FIRST = 0xdb40;
 const OTHER_WORDS = [
   ...stems('指令|指示|無視|无视|忽略|무시|지시|تعليمات|निर्देश|hướng dẫn|인공지능|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์'),
   ...stems('игнорир|проигнорир|забудь|не обращай|отбрось|инструкц|ассистент|асистент|агент|языковая|если ты|τεχνητής|βοηθ').flatMap((word) => [word, `${word[0]!.toUpperCase()}${word.slice(1)}`, word.toUpperCase()]),
+  // "AI" in Russian and Ukrainian, in capitals only: in lowercase these letters are inside most words ("линии").
+  'ИИ',
+  'ШІ',
 ];
 const unit = (code: number) => `\\u${code.toString(16).padStart(4, '0')}`;
 const units = (ranges: readonly (readonly [number, number])[]) => `[${ranges.map(([from, to]) => (from === to ? unit(from) : `${unit(from)}-${unit(to)}`)).join('')}]`;
