@@ -2,13 +2,14 @@
  * The injection detector on the labelled corpus (test/fixtures/injection/), against a classic
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
- * read while tuning), and all of them again buried in 64 KB of ordinary output (the long-text
- * path), and the false-positive rate on files written by others (the READMEs and a sample of the
- * JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of tool output (prose, prose with
- * typographic punctuation, Russian and Chinese prose, generated logs, JSON and a markdown
- * table, the corpus's trigger-dense benign text, and the READMEs of the installed packages) against
- * `String.prototype.includes` over the same text, the phrase list, and one PostgreSQL commit,
- * with p50/p99, saying which prefilter (native or JavaScript) read the long text.
+ * read while tuning), all of them again buried in 64 KB of ordinary output (the long-text
+ * path), and the false-positive rate on files written by others (the READMEs and a sample of
+ * the JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of
+ * tool output (the installed READMEs and JavaScript, prose, prose with typographic
+ * punctuation, Russian and Chinese prose, generated logs, JSON and a markdown table, and the
+ * corpus's trigger-dense benign text) against `String.prototype.includes` over the same text,
+ * the phrase list, and one PostgreSQL commit, with p50/p99, saying which prefilter (native or
+ * JavaScript) read the long text.
  *
  * Run: npm run bench:injection [-- --misses]   (--misses lists the dev samples it gets wrong;
  * PostgreSQL from AOS_BENCH_DATABASE_URL, else AOS_TEST_DATABASE_URL, else
@@ -129,13 +130,13 @@ interface Installed {
 
 /** The false-positive rate on files written by others (installedFiles), listing those flagged. */
 function realWorld(label: string, files: readonly Installed[]): void {
-  const flagged = files.filter((file) => detectInjection(file.text).flagged);
+  const flagged = files.map((file) => ({ path: file.path, detection: detectInjection(file.text) })).filter(({ detection }) => detection.flagged);
   console.log(`\nreal-world benign: ${label} (${files.length} files, written by others)`);
   console.log(`  detector     FPR ${(flagged.length / files.length).toFixed(3)} (${flagged.length}/${files.length} flagged)`);
   console.log(`  phrase list  FPR ${(files.filter((file) => phraseList(file.text)).length / files.length).toFixed(3)}`);
-  for (const { path, text } of flagged) {
-    const spans = detectInjection(text).spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 40))}`);
-    console.log(`    flagged ${path}: ${spans.slice(0, 4).join(' | ')}`);
+  for (const { path, detection } of flagged) {
+    const spans = detection.spans.slice(0, 4).map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 40))}`);
+    console.log(`    flagged ${path}: ${spans.join(' | ')}`);
   }
 }
 
@@ -150,12 +151,14 @@ function buried(samples: Sample[]): void {
   const filler = megabyte(() => ((line += 1) % 3 === 0 ? logs() : 'The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. ')).slice(0, 65_536);
   const inside = (text: string) => `${filler.slice(0, 32_768)}\n${text}\n${filler.slice(32_768)}`;
   if (detectInjection(filler).flagged) throw new Error('bench: the filler alone is flagged');
-  const long = tally(samples, (sample) => detectInjection(inside(sample.text)).flagged);
-  const alone = tally(samples, (sample) => detectInjection(sample.text).flagged);
+  const buriedFlagged = new Map(samples.map((sample) => [sample, detectInjection(inside(sample.text)).flagged]));
+  const aloneFlagged = new Map(samples.map((sample) => [sample, detectInjection(sample.text).flagged]));
+  const long = tally(samples, (sample) => buriedFlagged.get(sample)!);
+  const alone = tally(samples, (sample) => aloneFlagged.get(sample)!);
   console.log(`\nburied in 64 KB of prose and logs (${samples.length} samples; read around anchors, as any result over 16 KB):`);
   console.log(`  detector     ${figures(long.total)}`);
   console.log(`  read alone   ${figures(alone.total)}`);
-  const lost = samples.filter((sample) => sample.label === 'attack' && detectInjection(sample.text).flagged && !detectInjection(inside(sample.text)).flagged);
+  const lost = samples.filter((sample) => sample.label === 'attack' && aloneFlagged.get(sample) && !buriedFlagged.get(sample));
   console.log(`  attacks caught alone, missed buried: ${lost.length}${lost.length > 0 ? ` (${lost.map((sample) => sample.id).join(', ')})` : ''}`);
 }
 

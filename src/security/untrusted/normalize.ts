@@ -47,7 +47,7 @@ export interface Normalized {
   mixedWords: number;
   /** Unicode tag characters, read as the ASCII they copy. */
   tags: number;
-  /** Where in the original the first of each is (the first invisible character of a word it is in), -1 where there is none. */
+  /** Where in the original the first of each signal above is (of invisible characters, the first in the word), -1 where there is none. */
   firstAt: Readonly<Places>;
 }
 
@@ -158,8 +158,10 @@ export function normalize(original: string): Normalized {
       if (!skippedAfterLetter) skippedAt = offset;
       skippedAfterLetter ||= LETTER.test(last);
     } else if ('bidi' in kind) {
-      if (kind.bidi) bidi += 1;
-      if (kind.bidi && firstAt.bidi < 0) firstAt.bidi = offset;
+      if (kind.bidi) {
+        bidi += 1;
+        if (firstAt.bidi < 0) firstAt.bidi = offset;
+      }
     } else {
       if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible();
       skippedAfterLetter = false;
@@ -177,8 +179,9 @@ export function normalize(original: string): Normalized {
 
 /**
  * Words (runs of letters and marks) holding both Latin and Cyrillic or Greek letters, their
- * look-alikes folded to Latin, and where the first of them starts. Such a word has a Latin letter next to a letter beyond ASCII:
- * only those places are looked at, so a page in Russian quoting an English name costs little.
+ * look-alikes folded to Latin, and where the first of them starts. Such a word has a Latin
+ * letter next to a letter beyond ASCII: only those places are looked at, so a page in Russian
+ * quoting an English name costs little.
  */
 function foldMixedWords(text: string): { text: string; mixedWords: number; firstMixed: number } {
   let mixedWords = 0;
