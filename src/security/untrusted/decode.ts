@@ -81,26 +81,96 @@ const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
 const REVERSED_HINT = /\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/;
 
 /**
- * Instructions hidden by leetspeak, escapes (URL, \\u, \\x, HTML entities), or text written
- * backwards with a hint to read it so, in one window of normalized text.
+ * What a region holds that an obfuscated instruction needs, found in one pass so that a window
+ * without it is passed over unread: where the words leetspeak() counts start, and those that mix
+ * digits into letters; where the characters an escape starts with are; and whether a hint to read
+ * text backwards is there at all.
  */
-export function deobfuscated(window: string): Decoded[] {
+export interface ObfuscationSigns {
+  words: readonly number[];
+  mixed: readonly number[];
+  escapeStarts: readonly number[];
+  reversed: boolean;
+}
+
+export function obfuscationSigns(region: string): ObfuscationSigns {
+  const words: number[] = [];
+  const mixed: number[] = [];
+  const escapeStarts: number[] = [];
+  let length = 0;
+  let digits = 0;
+  let letters = 0;
+  let other = false;
+  for (let i = 0; i <= region.length; i += 1) {
+    const code = i < region.length ? region.charCodeAt(i) : 32;
+    const digit = code >= 48 && code <= 57;
+    const lower = code >= 97 && code <= 122;
+    if (digit || lower || code === 95 || (code >= 65 && code <= 90)) {
+      length += 1;
+      if (digit) digits += 1;
+      else if (lower) letters += 1;
+      else other = true;
+      continue;
+    }
+    if (code === 37 || code === 38 || code === 92) escapeStarts.push(i);
+    if (length >= 3 && !other) {
+      words.push(i - length);
+      if (digits > 0 && letters > 0) mixed.push(i - length);
+    }
+    length = digits = letters = 0;
+    other = false;
+  }
+  // (Every hint holds one of these words.)
+  const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
+  return { words, mixed, escapeStarts, reversed };
+}
+
+/**
+ * Whether a window might read as leetspeak, from its region's words: those starting in it, give
+ * or take the two cut at its edges (a cut word can count in the window and not in the region).
+ */
+function mightBeLeetspeak(signs: ObfuscationSigns, from: number, to: number): boolean {
+  const mixed = countIn(signs.mixed, from, to) + 2;
+  return mixed >= 4 && mixed >= 0.3 * (countIn(signs.words, from, to) - 1);
+}
+
+/**
+ * Instructions hidden by leetspeak, escapes (URL, \\u, \\x, HTML entities), or text written
+ * backwards with a hint to read it so, in one window of normalized text; `signs` are those of
+ * the region the window starts `offset` characters into.
+ */
+export function deobfuscated(window: string, signs: ObfuscationSigns = obfuscationSigns(window), offset = 0): Decoded[] {
+  const end = offset + window.length;
   const candidates: [string, string][] = [];
-  if (leetspeak(window)) {
+  if (mightBeLeetspeak(signs, offset, end) && leetspeak(window)) {
     candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
   }
-  if ((window.match(ESCAPES) ?? []).length >= 6) {
+  if (countIn(signs.escapeStarts, offset, end) >= 6 && (window.match(ESCAPES) ?? []).length >= 6) {
     const decoded = window.replace(ESCAPES, (escape) => {
       const code = escape.startsWith('%') ? parseInt(escape.slice(1), 16) : escape.startsWith('&#x') ? parseInt(escape.slice(3, -1), 16) : escape.startsWith('&#') ? parseInt(escape.slice(2, -1), 10) : parseInt(escape.slice(2), 16);
       return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code).toLowerCase() : escape;
     });
     candidates.push(['encoding.escaped_instruction', decoded]);
   }
-  // (Every hint holds one of these: a window without them is passed over without the regex.)
-  if ((window.includes('revers') || window.includes('backwards') || window.includes('right to left')) && REVERSED_HINT.test(window)) {
+  if (signs.reversed && REVERSED_HINT.test(window)) {
     candidates.push(['encoding.reversed_instruction', [...window].reverse().join('')]);
   }
   return candidates.flatMap(([rule, text]) => (rulesMatching(text).some((found) => INSTRUCTION_FAMILIES.has(found.family)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
+}
+
+/** How many of the sorted places are in [from, to). */
+function countIn(places: readonly number[], from: number, to: number): number {
+  const below = (value: number) => {
+    let low = 0;
+    let high = places.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (places[middle]! < value) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  };
+  return to <= from ? 0 : below(to) - below(from);
 }
 
 /**

@@ -5,7 +5,7 @@
  * surroundings, not diluted by them: the score is the highest window's. Long text is only read
  * around anchor words (and encoded runs), which keeps scanning a megabyte of ordinary output cheap.
  */
-import { deobfuscated, encodedInstructions, INSTRUCTION_FAMILIES, spacedOut } from './decode.js';
+import { deobfuscated, encodedInstructions, INSTRUCTION_FAMILIES, obfuscationSigns, type ObfuscationSigns, spacedOut } from './decode.js';
 import { ruleMatches } from './match.js';
 import { normalize } from './normalize.js';
 import { encodedRuns, prefilter, type Prefiltered } from './prefilter.js';
@@ -107,11 +107,12 @@ function readRegion(norm: string): { score: number; matches: Match[] } {
   const spaced = spacedOut(norm, found.filter((match) => match.rule === 'encoding.spaced_letters'));
   const matches: Match[] = [];
   let score = 0;
+  let signs: ObfuscationSigns | undefined;
   for (let start = 0; ; start += STEP) {
     const end = Math.min(norm.length, start + WINDOW);
     const window = norm.slice(start, end);
     const inWindow = found.filter((match) => match.start >= start && match.start < end);
-    const decoded = inWindow.some((match) => INSTRUCTION_FAMILIES.has(match.family)) ? [] : deobfuscated(window).map((match) => ({ ...match, start: match.start + start, end: match.end + start }));
+    const decoded = inWindow.some((match) => INSTRUCTION_FAMILIES.has(match.family)) ? [] : deobfuscated(window, (signs ??= obfuscationSigns(norm)), start).map((match) => ({ ...match, start: match.start + start, end: match.end + start }));
     const weighed = [...discounted(window, start, inWindow), ...spaced.filter((match) => match.start >= start && match.start < end), ...decoded];
     matches.push(...weighed);
     score = Math.max(score, combine(weighed));

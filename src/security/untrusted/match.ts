@@ -2,7 +2,8 @@
  * Every rule's matches in a normalized text, found without running every rule over all of it:
  * one pass finds the rules' trigger words (rules.ts); a rule whose matches start with its
  * trigger is tried at each one and nowhere else, any other rule is tried at the positions a little
- * before each of its triggers. A rule without trigger words reads the whole text.
+ * before each of its triggers. A rule without trigger words reads the whole text, or only the
+ * stretches it says can hold a match.
  */
 import { MULTILINGUAL_RULES, type Rule, RULES } from './rules.js';
 import { stemIndex } from './stems.js';
@@ -43,7 +44,7 @@ export function ruleMatches(text: string): RuleMatch[] {
     const at = hit.index;
     // Stems overlap ("<<sys" holds "sys"): the next search starts one character on, not after the hit.
     pattern.lastIndex = at + 1;
-    for (const rule of owners(hit[0])) {
+    for (const rule of owners(text, at, hit[0])) {
       const sticky = STICKY.get(rule);
       if (sticky) {
         if (at < (matchedTo.get(rule) ?? 0)) continue;
@@ -63,7 +64,13 @@ export function ruleMatches(text: string): RuleMatch[] {
     }
   }
   for (const rule of UNTRIGGERED) {
-    for (const match of text.matchAll(rule.pattern)) if (!rule.exclude?.(match[0])) found.push({ rule, start: match.index, end: match.index + match[0].length });
+    for (const [from, to] of rule.within?.(text) ?? [[0, text.length]]) {
+      // With the characters either side, for the pattern's word boundaries.
+      const lead = Math.max(0, from - 1);
+      for (const match of text.slice(lead, to + 1).matchAll(rule.pattern)) {
+        if (!rule.exclude?.(match[0])) found.push({ rule, start: lead + match.index, end: lead + match.index + match[0].length });
+      }
+    }
   }
   for (const [rule, regions] of near) for (const [from, to] of regions) matchesBefore(rule, text, from, to, found);
   return found;

@@ -15,9 +15,9 @@ import { stemSource, stems } from './stems.js';
  * purpose. Hints that text is to be read backwards are here too: the reversed text holds no anchor.
  */
 const ANCHOR_STEMS = stems(
-  'ignor|disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are no|from now on|' +
-    'your response|your reply|your answer|your summary|your output|<\\||[inst|[/inst|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
-    'rm -|curl |wget |approve|grant yourself|grant itself|grant me|![|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
+  'disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are no|from now on|' +
+    'your response|your reply|your answer|your summary|your output|<\\||[inst]|[/inst]|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
+    'rm -|curl |wget |approve|grant yourself|grant itself|grant me|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
     'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use|' +
     'backwards|reversed|in reverse|right to left',
 );
@@ -26,13 +26,20 @@ const ANCHOR_STEMS = stems(
  * with the character it starts with and the words that come after it and any spaces (`then`).
  */
 const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; then?: readonly string[] }[] = [
+  // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
+  // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
+  {
+    source: String.raw`\bignor\w*[^.!?]{0,300}?(?:previous|prior|above|earlier|preceding|original|initial|existing|current|old|system|safety|developer|other|what|anything|instruc|instruç|indicaci|indicazion|órdenes|ordenes|reglas|regras|regole|directrices|diretrizes|directives|direttive|orientaç|consignes|règles|regles|vorherig|bisherig|obigen|vorigen|früher|ursprünglich|poprzednie|wcześniejsze|wczesniejsze|powyższe)`,
+    starts: ['ignor'],
+  },
   { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'], then: ['sh', 'bash', 'zsh'] },
   { source: String.raw`\b(?:call|use|with) (?:the|your) \w+\s+tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
   // A placeholder ("%7b" is "{"), or a run of escapes that can spell words no anchor sees.
   { source: String.raw`%7b[a-z_]|(?:%[0-9a-f]{2}){4}`, starts: [...'0123456789abcdef'].map((digit) => `%${digit}`) },
   { source: String.raw`(?:&#x?[0-9a-f]+;){4}`, starts: ['&#'] },
   { source: String.raw`(?:\\u[0-9a-f]{4}){4}`, starts: ['\\u'] },
-  { source: String.raw`\{\{?[a-z_]+\}`, starts: ['{'] },
+  { source: String.raw`[?&#/=]\{\{?[a-z_]+\}`, starts: ['?{', '&{', '#{', '/{', '={'] },
+  { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
   { source: String.raw`[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)`, starts: ['?', '&'] },
 ];
 /** Long text is read only around these (case-insensitive, on the original text). */

@@ -25,6 +25,8 @@ export interface Rule {
   triggers: readonly string[] | null;
   /** Every match starts at one of its triggers: the rule is tried there and nowhere else. */
   startsAtTrigger: boolean;
+  /** Where a rule without trigger words can match: it reads only these stretches, not all the text. */
+  within?: (text: string) => [number, number][];
 }
 
 /** A few words of filler between the parts of a phrase. */
@@ -33,8 +35,12 @@ const AI = String.raw`(?:ai|a\.i\.|llm|llms|language models?|assistants?|ai agen
 const READING = String.raw`(?:reading|processing|summari[sz]ing|reviewing|analy[sz]ing|parsing|browsing|handling|scanning|indexing|triaging|crawling|visiting|ingesting|consuming)`;
 const SECRETS = String.raw`(?:conversation|chat history|message history|credentials?|api[ _-]?keys?|access tokens?|tokens?|passwords?|secrets?|\.env|env(?:ironment)? (?:file|variables?)|ssh keys?|private keys?|system prompt|session (?:cookies?|ids?)|cookies|customer (?:list|data|database|records)|user data|personal data|contacts?|inbox|emails?|documents?|files?)`;
 
+/** The first words of the compound names an automated helper goes by ("coding agent", "summary tool"). */
+const COMPOUND_FIRST = 'ai|automated|autonomous|llm|coding|code|browsing|web|research|shopping|email|mail|inbox|voice|chat|scheduling|triage|review|reconciliation|recruiting|screening|ap|support|booking|notebook|virtual|digital|summary|answer';
+/** Their last words: the first three name a helper alone too. */
+const COMPOUND_LAST = ['assistant', 'agent', 'bot', 'tool', 'reader', 'model', 'system', 'reviewer'];
 /** Who text addresses when it talks to a model: an AI, or a role an automated helper plays. */
-const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:ai|automated|autonomous|llm|coding|code|browsing|web|research|shopping|email|mail|inbox|voice|chat|scheduling|triage|review|reconciliation|recruiting|screening|ap|support|booking|notebook|virtual|digital|summary|answer)[ -](?:assistants?|agents?|bots?|tools?|readers?|models?|systems?|reviewers?))`;
+const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:${COMPOUND_FIRST})[ -](?:${COMPOUND_LAST.map((word) => `${word}s?`).join('|')}))`;
 /** Words that make what follows an instruction. */
 const INSTRUCTION = String.raw`(?:please|kindly|collect|gather|read|copy|paste|resolve|decode|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
 const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|[.!?\])]\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
@@ -65,8 +71,14 @@ const ROLE_NAME = '(?:system|admin|administrator|developer|sys|operator)';
 const ROLE_NOTE = '(?:(?:system|admin|administrator|developer|sys|root|operator)[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)|security[ _-]*(?:override|instructions?|prompt|command|mode))';
 const ROLE_HEADER = String.raw`\[[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]|<[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>|\([ \t]*${ROLE_NOTE}[ \t]*\)|\{[ \t]*${ROLE_NOTE}[ \t]*\}`;
 
-/** Stems of every name AI_NOUN and AI can take (the compound names end in one of them). */
-const AI_STEMS = 'ai|a.i.|llm|language model|chatbot|copilot|gpt|chatgpt|claude|gemini|summaris|summariz|bot|assistant|agent|automat|tool|reader|model|system|reviewer';
+/**
+ * Stems of every name AI_NOUN can take: the names that stand alone, and the compound names
+ * whose last word does not ("web tool", not "tool": the word alone is in most documentation).
+ */
+const AI_STEMS = [
+  'ai$|a.i.|llm|language model|chatbot|copilot|gpt|chatgpt|claude|gemini|summariser|summarizer|bot$|bots$|assistant|agent|automation$',
+  ...COMPOUND_FIRST.split('|').flatMap((first) => COMPOUND_LAST.slice(3).flatMap((last) => [`${first} ${last}`, `${first}-${last}`])),
+].join('|');
 
 /** Words that name an AI outright: a match holding one is about a model whatever title it also has. */
 const STRONG_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|bots?|copilots?|automated|summari[sz]ers?)\b/;
@@ -122,7 +134,7 @@ export const RULES: readonly Rule[] = [
   r('addressed.ai_reading', 'addressed_to_ai', 0.6, '^ai|a.i.|llm|language model|assistant|agent|chatbot|copilot|gpt|chatgpt|claude|gemini|bot|model', String.raw`\b${AI}\s+(?:that (?:is|are) )?${READING}\s+(?:this|these|the following|the above|it|my|our)\b`),
   r('addressed.if_you_are_ai', 'addressed_to_ai', 0.8, '^if you are|if you\'re|if you re', String.raw`\bif (?:you are|you're|you re) (?:an? )?(?:ai|llm|language model|assistant|bot|chatbot|automated (?:system|agent|assistant)|agent|gpt|claude|copilot)\b`),
   r('addressed.note_to_ai', 'addressed_to_ai', 0.75, '^note|message|instruction|notice|directive|reminder|request', String.raw`\b(?:note|message|instructions?|notice|directive|reminder|request)s?\s+(?:to|for)\s+(?:the |any |all |every )?(?:ai|llm|language model|assistant|agent|model|bot|chatbot|automated|copilot|gpt|claude)`),
-  r('addressed.hey_ai', 'addressed_to_ai', 0.7, AI_STEMS, String.raw`(?:^|[\n.!>])\s*(?:attention|dear|hey|hello|hi|important|note|psst)[,:!\s]+(?:the |all |any )?(?:ai|llm|assistant|agent|bot|chatbot|chatgpt|claude|gemini|copilot|gpt|language model|model)s?\b`),
+  r('addressed.hey_ai', 'addressed_to_ai', 0.7, `${AI_STEMS}|model$|models$`, String.raw`(?:^|[\n.!>])\s*(?:attention|dear|hey|hello|hi|important|note|psst)[,:!\s]+(?:the |all |any )?(?:ai|llm|assistant|agent|bot|chatbot|chatgpt|claude|gemini|copilot|gpt|language model|model)s?\b`),
   r('addressed.ai_must', 'addressed_to_ai', 0.6, '^ai|llm|assistant|agent|chatbot|copilot|language model|model', String.raw`\b(?:ai|llm|assistant|agent|chatbot|copilot|language model|model)s?\b(?:\s+\w+){0,3}\s+(?:must|should|shall|are required to|is required to|need to|needs to|have to|has to|is instructed to|are instructed to|are expected to|is expected to|will now)\s(?!be\s+\w+(?:ed|en)\b)`),
   r('addressed.your_response', 'addressed_to_ai', 0.45, '^your response|your reply|your answer|your summary|your output|your completion|your next message|your final answer', String.raw`\byour (?:response|reply|answer|summary|output|completion|next message|final answer)\s+(?:must|should|shall|has to|needs to|will|is to)\b`),
   r('addressed.in_your_response', 'addressed_to_ai', 0.3, 'your response|your reply|your answer|your summary|your output', String.raw`\b(?:in|at the (?:end|start|beginning) of|before|after) your (?:response|reply|answer|summary|output)\b`),
@@ -168,13 +180,39 @@ export const RULES: readonly Rule[] = [
   r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`https?://[^\s)"'<>]*[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c|\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`),
   r('exfil.send_secrets', 'exfiltration', 0.55, '^send|forward|post|upload|email|e-mail|mail|transmit|exfiltrate|leak|copy|paste|submit|share|sync|relay|cc|bcc|dump', String.raw`\b(?:send|forward|post|upload|email|e-mail|mail|transmit|exfiltrate|leak|copy|paste|submit|share|sync|relay|cc|bcc|dump)\b${GAP}?(?:the |all |your |any |my |our |their |every )?(?:full |entire |complete |raw )?${SECRETS}\b(?:[^.\n]{0,60})\b(?:to|at|into|via)\s+(?:https?://|[\w.+-]+@|the (?:following|address|url|endpoint|webhook)|(?:this|that|our|my) (?:address|url|endpoint|webhook|server|email))`),
   r('exfil.include_secret', 'exfiltration', 0.75, '^include|append|add|insert|embed|put|attach|paste|encode', String.raw`\b(?:include|append|add|insert|embed|put|attach|paste|encode)\s+(?:the |your |any |all |a copy of (?:the |your )?)?(?:user's |users' |customer's )?(?:api[ _-]?keys?|tokens?|access tokens?|passwords?|credentials?|secrets?|system prompt|session (?:cookie|id|token)s?|\.env(?: file)?|environment variables|private keys?|ssh keys?|conversation(?: history)?|chat history)\b[^.\n]{0,60}\b(?:in|into|to|at the end of|inside)\s+(?:your|the|a|this)\s+(?:reply|response|answer|url|link|summary|output|message|image|markdown|query)`),
-  r('exfil.visit_url', 'exfiltration', 0.4, 'http', String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),
+  r('exfil.visit_url', 'exfiltration', 0.4, '^visit|open|fetch|load|request|browse to|navigate to|go to|click', String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),
 
   // Hiding instructions in encodings.
   r('encoding.respond_encoded', 'encoding', 0.7, 'base|hex|rot|binary|morse|unicode escapes|url encoding|reversed text', String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`),
   r('encoding.decode_and_follow', 'encoding', 0.65, '^decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13', String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply (?:it|them|this|these|as|the (?:result|decoded|instructions?)))\b`),
-  r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4),
+  { ...r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4), within: alternating },
 ];
+
+/**
+ * The stretches where letters alternate with separators (" .-_|*") for 13 characters or more:
+ * where encoding.spaced_letters can match. Such a stretch covers a whole aligned block of six
+ * characters, so only blocks are tested, and on text most fail at their second character.
+ */
+function alternating(text: string): [number, number][] {
+  const kind = (at: number) => {
+    const code = text.charCodeAt(at);
+    return code >= 97 && code <= 122 ? 1 : code === 32 || code === 46 || code === 45 || code === 95 || code === 124 || code === 42 ? 2 : 0;
+  };
+  const stretches: [number, number][] = [];
+  for (let at = 0; at + 6 <= text.length; at += 6) {
+    let whole = kind(at) !== 0;
+    for (let i = at + 1; i < at + 6 && whole; i += 1) whole = kind(i) === 3 - kind(i - 1);
+    if (!whole) continue;
+    let start = at;
+    while (start > 0 && kind(start - 1) === 3 - kind(start)) start -= 1;
+    let end = at + 6;
+    while (end < text.length && kind(end) === 3 - kind(end - 1)) end += 1;
+    if (end - start >= 13) stretches.push([start, end]);
+    // The next stretch starts at `end` or later: go on from the block before the first that can be in it.
+    at = Math.ceil(end / 6) * 6 - 6;
+  }
+  return stretches;
+}
 
 /**
  * Overrides in other languages (normalized, lowercase): the classic phrasings, new

@@ -15,16 +15,30 @@ describe('stem patterns', () => {
     expect(stems(String.raw`a|<\||b`)).toEqual(['a', '<|', 'b']);
   });
 
-  it('gives every owner of a stem, through the shorter stem that covers it', () => {
+  it('gives the owners of a hit: those of the stem found, and those of a longer stem only where it is there', () => {
     const index = stemIndex([
       ['ignore', 'override'],
       ['ignor', 'spanish'],
       ['sys', 'bracket'],
       ['system', 'header'],
+      ['email', 'send'],
+      ['email tool', 'vocative'],
+      ['ai', 'identifier'],
+      ['ai$', 'vocative'],
     ]);
-    expect(index.owners('ignor')).toEqual(['override', 'spanish']);
-    expect(index.owners('sys')).toEqual(['bracket', 'header']);
-    expect(index.owners('ignore')).toEqual([]);
-    expect(hits(index.pattern, 'ignore the system')).toEqual(['ignor@0', 'sys@11']);
+    const text = 'ignore the system; ignoring sysctl, an email tool, an email, aim, ai_hint, ai.';
+    const owners = (hit: string) => index.owners(text, Number(hit.split('@')[1]), hit.split('@')[0]!);
+    expect(hits(index.pattern, text).map((hit) => [hit, owners(hit)])).toEqual([
+      ['ignor@0', ['spanish', 'override']],
+      ['sys@11', ['bracket', 'header']],
+      ['ignor@19', ['spanish']],
+      ['sys@28', ['bracket']],
+      ['email@39', ['send', 'vocative']],
+      ['email@54', ['send']],
+      ['ai@61', ['identifier']],
+      ['ai@66', ['identifier']],
+      ['ai@75', ['identifier', 'vocative']],
+    ]);
+    expect(index.owners(text, 0, 'ignore')).toEqual([]);
   });
 });

@@ -34,22 +34,40 @@ export function stemSource(stems: Iterable<string>): string {
 }
 
 /**
- * A pattern over the stems of many owners (rules), and the owners a match belongs to.
+ * A pattern over the stems of many owners (rules), and the owners of a hit: those with a stem
+ * at that place. The pattern finds only the shortest stems ("email" for "email" and "email
+ * tool"); an owner of a longer stem is one of a hit's owners only where that stem is there too.
  *
  * @example
  * const index = stemIndex([['ignor', 'a'], ['ignore', 'b']]);
- * index.owners('ignor'); // ['a', 'b']
+ * index.owners('ignored', 0, 'ignor'); // ['a', 'b']
+ * index.owners('ignoring', 0, 'ignor'); // ['a']
  */
-export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { pattern: RegExp; owners: (hit: string) => readonly T[] } {
+export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { pattern: RegExp; owners: (text: string, at: number, hit: string) => readonly T[] } {
   const kept = shortest(entries.map(([stem]) => stem));
-  const byStem = new Map<string, T[]>(kept.map((stem) => [literal(stem), []]));
+  const byStem = new Map<string, { always: T[]; longer: { owner: T; text: string; wordEnd: boolean }[] }>(kept.map((stem) => [literal(stem), { always: [], longer: [] }]));
   for (const [stem, owner] of entries) {
-    const key = literal(kept.find((candidate) => stem.startsWith(candidate))!);
-    const owners = byStem.get(key)!;
-    if (!owners.includes(owner)) owners.push(owner);
+    const covering = kept.find((candidate) => stem.startsWith(candidate))!;
+    const { always, longer } = byStem.get(literal(covering))!;
+    if (stem === covering) {
+      if (!always.includes(owner)) always.push(owner);
+    } else longer.push({ owner, text: literal(stem), wordEnd: stem.endsWith(WORD_END) });
   }
-  return { pattern: new RegExp(stemSource(kept), 'g'), owners: (hit) => byStem.get(hit) ?? [] };
+  const owners = (text: string, at: number, hit: string): readonly T[] => {
+    const found = byStem.get(hit);
+    if (!found) return [];
+    if (found.longer.length === 0) return found.always;
+    const all = [...found.always];
+    for (const { owner, text: stem, wordEnd } of found.longer) {
+      if (!all.includes(owner) && text.startsWith(stem, at) && !(wordEnd && WORD.test(text[at + stem.length] ?? ''))) all.push(owner);
+    }
+    return all;
+  };
+  return { pattern: new RegExp(stemSource(kept), 'g'), owners };
 }
+
+/** What `\b` counts as a word character. */
+const WORD = /^\w$/;
 
 /** The stems no other stem is a prefix of. */
 function shortest(stems: Iterable<string>): string[] {
