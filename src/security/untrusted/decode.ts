@@ -80,23 +80,28 @@ const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '
 const ESCAPES = /%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}|&#x?[0-9a-f]+;/g;
 const REVERSED_HINT = /\b(?:backwards|reversed|in reverse|right to left|reverse (?:it|this|the))\b/;
 
+/** Obfuscation signs are counted per block of this many characters (the detector's windows start and end on blocks). */
+const BLOCK = 400;
+
 /**
- * What a region holds that an obfuscated instruction needs, found in one pass so that a window
- * without it is passed over unread: where the words leetspeak() counts start, and those that mix
- * digits into letters; where the characters an escape starts with are; and whether a hint to read
- * text backwards is there at all.
+ * What a region holds that an obfuscated instruction needs, counted per block in one pass so
+ * that a window without it is passed over unread: the words leetspeak() counts (by where they
+ * start), those that mix digits into letters, the characters an escape starts with, and whether
+ * a hint to read text backwards is there at all.
  */
 export interface ObfuscationSigns {
-  words: readonly number[];
-  mixed: readonly number[];
-  escapeStarts: readonly number[];
+  length: number;
+  words: Int32Array;
+  mixed: Int32Array;
+  escapeStarts: Int32Array;
   reversed: boolean;
 }
 
 export function obfuscationSigns(region: string): ObfuscationSigns {
-  const words: number[] = [];
-  const mixed: number[] = [];
-  const escapeStarts: number[] = [];
+  const blocks = Math.ceil(region.length / BLOCK) + 1;
+  const words = new Int32Array(blocks);
+  const mixed = new Int32Array(blocks);
+  const escapeStarts = new Int32Array(blocks);
   let length = 0;
   let digits = 0;
   let letters = 0;
@@ -112,17 +117,32 @@ export function obfuscationSigns(region: string): ObfuscationSigns {
       else other = true;
       continue;
     }
-    if (code === 37 || code === 38 || code === 92) escapeStarts.push(i);
+    if (code === 37 || code === 38 || code === 92) escapeStarts[(i / BLOCK) | 0]! += 1;
     if (length >= 3 && !other) {
-      words.push(i - length);
-      if (digits > 0 && letters > 0) mixed.push(i - length);
+      const block = ((i - length) / BLOCK) | 0;
+      words[block]! += 1;
+      if (digits > 0 && letters > 0) mixed[block]! += 1;
     }
     length = digits = letters = 0;
     other = false;
   }
   // (Every hint holds one of these words.)
   const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
-  return { words, mixed, escapeStarts, reversed };
+  return { length: region.length, words, mixed, escapeStarts, reversed };
+}
+
+/** The most signs of a kind in [from, to): those of every block that meets it. */
+function atMost(counts: Int32Array, from: number, to: number): number {
+  let sum = 0;
+  for (let block = Math.floor(from / BLOCK); block * BLOCK < to; block += 1) sum += counts[block]!;
+  return sum;
+}
+
+/** The fewest signs of a kind in [from, to): those of the blocks inside it (the last may end at the region's end). */
+function atLeast(counts: Int32Array, from: number, to: number, length: number): number {
+  let sum = 0;
+  for (let block = Math.ceil(from / BLOCK); Math.min((block + 1) * BLOCK, length) <= to && block * BLOCK < length; block += 1) sum += counts[block]!;
+  return sum;
 }
 
 /**
@@ -130,8 +150,8 @@ export function obfuscationSigns(region: string): ObfuscationSigns {
  * or take the two cut at its edges (a cut word can count in the window and not in the region).
  */
 function mightBeLeetspeak(signs: ObfuscationSigns, from: number, to: number): boolean {
-  const mixed = countIn(signs.mixed, from, to) + 2;
-  return mixed >= 4 && mixed >= 0.3 * (countIn(signs.words, from, to) - 1);
+  const mixed = atMost(signs.mixed, from, to) + 2;
+  return mixed >= 4 && mixed >= 0.3 * (atLeast(signs.words, from, to, signs.length) - 1);
 }
 
 /**
@@ -145,7 +165,7 @@ export function deobfuscated(window: string, signs: ObfuscationSigns = obfuscati
   if (mightBeLeetspeak(signs, offset, end) && leetspeak(window)) {
     candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
   }
-  if (countIn(signs.escapeStarts, offset, end) >= 6 && (window.match(ESCAPES) ?? []).length >= 6) {
+  if (atMost(signs.escapeStarts, offset, end) >= 6 && (window.match(ESCAPES) ?? []).length >= 6) {
     const decoded = window.replace(ESCAPES, (escape) => {
       const code = escape.startsWith('%') ? parseInt(escape.slice(1), 16) : escape.startsWith('&#x') ? parseInt(escape.slice(3, -1), 16) : escape.startsWith('&#') ? parseInt(escape.slice(2, -1), 10) : parseInt(escape.slice(2), 16);
       return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code).toLowerCase() : escape;
@@ -156,21 +176,6 @@ export function deobfuscated(window: string, signs: ObfuscationSigns = obfuscati
     candidates.push(['encoding.reversed_instruction', [...window].reverse().join('')]);
   }
   return candidates.flatMap(([rule, text]) => (rulesMatching(text).some((found) => INSTRUCTION_FAMILIES.has(found.family)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
-}
-
-/** How many of the sorted places are in [from, to). */
-function countIn(places: readonly number[], from: number, to: number): number {
-  const below = (value: number) => {
-    let low = 0;
-    let high = places.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (places[middle]! < value) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  };
-  return to <= from ? 0 : below(to) - below(from);
 }
 
 /**
