@@ -17,9 +17,9 @@ import { stemSource, stems } from './stems.js';
 const ANCHOR_STEMS = stems(
   'disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are no|from now on|' +
     'your response|your reply|your answer|your summary|your output|<\\||[inst]|[/inst]|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
-    'rm -|curl |wget |approve|grant yourself|grant itself|grant me|exfil|base64|base 64|rot13|rot 13|decode|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
+    'rm -|curl |wget |approve|grant yourself|grant itself|grant me|exfil|rot13|rot 13|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
     'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use|' +
-    'backwards|reversed|in reverse|right to left',
+    'reversed|in reverse|right to left',
 );
 /**
  * Anchors that are patterns, each with the texts every match of it starts with (case aside), or
@@ -32,6 +32,10 @@ const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; the
     source: String.raw`\bignor\w*[^.!?]{0,300}?(?:previous|prior|above|earlier|preceding|original|initial|existing|current|old|system|safety|developer|other|what|anything|instruc|instruç|indicaci|indicazion|órdenes|ordenes|reglas|regras|regole|directrices|diretrizes|directives|direttive|orientaç|consignes|règles|regles|vorherig|bisherig|obigen|vorigen|früher|ursprünglich|poprzednie|wcześniejsze|wczesniejsze|powyższe)`,
     starts: ['ignor'],
   },
+  // "Decode" before what to do with the result; "base64" as the form of an answer; "backwards" not as in "backwards compatible".
+  { source: String.raw`\bdecode[^.\n]{0,80}?\b(?:follow|execute|obey|run|do|carry out|perform|comply|act on|apply)\b`, starts: ['decode'] },
+  { source: String.raw`(?<=\b(?:in|as|using|with|into)\s{1,3})base ?64`, starts: ['base64', 'base 64'] },
+  { source: String.raw`\bbackwards\b(?![ -]?compat)`, starts: ['backwards'] },
   { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'], then: ['sh', 'bash', 'zsh'] },
   { source: String.raw`\b(?:call|use|with) (?:the|your) \w+\s+tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
   // A placeholder ("%7b" is "{"), or a run of escapes that can spell words no anchor sees.
