@@ -34,7 +34,7 @@ const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; the
   },
   // "Decode" before what to do with the result; "base64" as the form of an answer; "backwards" not as in "backwards compatible".
   { source: String.raw`\bdecode[^.\n]{0,80}?\b(?:follow|execute|obey|run|do|carry out|perform|comply|act on|apply)\b`, starts: ['decode'] },
-  { source: String.raw`(?<=\b(?:in|as|using|with|into)\s{1,3})base ?64`, starts: ['base64', 'base 64'] },
+  { source: String.raw`\b(?<=\b(?:in|as|using|with|into)\s{1,3})base ?64`, starts: ['base64', 'base 64'] },
   { source: String.raw`\bbackwards\b(?![ -]?compat)`, starts: ['backwards'] },
   { source: String.raw`\| *(?:ba|z)?sh\b`, starts: ['|'], then: ['sh', 'bash', 'zsh'] },
   { source: String.raw`\b(?:call|use|with) (?:the|your) \w+\s+tool`, starts: ['call the ', 'call your ', 'use the ', 'use your ', 'with the ', 'with your '] },
@@ -42,7 +42,7 @@ const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; the
   { source: String.raw`%7b[a-z_]|(?:%[0-9a-f]{2}){4}`, starts: [...'0123456789abcdef'].map((digit) => `%${digit}`) },
   { source: String.raw`(?:&#x?[0-9a-f]+;){4}`, starts: ['&#'] },
   { source: String.raw`(?:\\u[0-9a-f]{4}){4}`, starts: ['\\u'] },
-  { source: String.raw`[?&#/=]\{\{?[a-z_]+\}`, starts: ['?{', '&{', '#{', '/{', '={'] },
+  { source: String.raw`(?<=[?&#/=])\{\{?[a-z_]+\}`, starts: ['{'] },
   { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
   { source: String.raw`[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)`, starts: ['?', '&'] },
 ];
@@ -218,6 +218,8 @@ const WORDS: readonly { text: string; flags: number; length: number; pattern: Re
   ...ANCHOR_PATTERNS.flatMap((pattern) => {
     const sticky = new RegExp(pattern.source, 'iy');
     const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
+    // A word the native filter may find inside other words loosens its bucket for all of them (prose read 0.6 -> 1.1 ms a megabyte).
+    if (!(flags & WORD_START) && pattern.starts.some((start) => /^\w/.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);
     // A markdown table has a "|" every few characters: the native scan reads on past the spaces after each.
     if (pattern.then) return pattern.starts.map((start) => ({ text: [start, ...pattern.then!].join(' '), flags: flags | FOLLOWED | (pattern.source.endsWith('\\b') ? WORD_END : 0), length: 0, pattern: sticky }));
     return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky }));
