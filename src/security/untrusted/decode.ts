@@ -181,35 +181,12 @@ export function deobfuscated(window: string, signs: ObfuscationSigns = obfuscati
 /**
  * Whether a window reads as leetspeak: four or more of its words mix digits into letters, and they
  * are at least 30% of its words (not the odd hex id in a log). A word here is three or more
- * characters between word boundaries, all lowercase ASCII letters or digits. One pass over the
- * characters: this runs on every window of a long text.
+ * characters between word boundaries, all lowercase ASCII letters or digits.
  */
 export function leetspeak(window: string): boolean {
-  let words = 0;
-  let mixed = 0;
-  let length = 0;
-  let digits = 0;
-  let letters = 0;
-  let other = false;
-  for (let i = 0; i <= window.length; i += 1) {
-    const code = i < window.length ? window.charCodeAt(i) : 32;
-    const digit = code >= 48 && code <= 57;
-    const lower = code >= 97 && code <= 122;
-    if (digit || lower || code === 95 || (code >= 65 && code <= 90)) {
-      length += 1;
-      if (digit) digits += 1;
-      else if (lower) letters += 1;
-      else other = true;
-      continue;
-    }
-    if (length >= 3 && !other) {
-      words += 1;
-      if (digits > 0 && letters > 0) mixed += 1;
-    }
-    length = digits = letters = 0;
-    other = false;
-  }
-  return mixed >= 4 && mixed >= 0.3 * words;
+  const signs = obfuscationSigns(window);
+  const mixed = atMost(signs.mixed, 0, window.length);
+  return mixed >= 4 && mixed >= 0.3 * atMost(signs.words, 0, window.length);
 }
 
 /** Letters spelled out with separators ("i g n o r e ..."; `runs` are their places), joined and read again. */
