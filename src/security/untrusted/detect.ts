@@ -23,7 +23,11 @@ const AFTER = 1200;
 const WHOLE_LIMIT = 16_384;
 const EXCERPT = 120;
 
-const META = /prompt injection|jailbreak|attack|malicious|adversar|red team|payload|exploit|vulnerab|cve-\d|researcher|for example|for instance|such as|e\.g\.|technique|mitigat|phishing|social engineering|example|detect|defen[cs]e|awareness|training/g;
+/** Words of writing about attacks, and words that quote an example: documentation says the second kind everywhere. */
+const TOPIC = String.raw`prompt injection|jailbreak|attack|malicious|adversar|red team|payload|exploit|vulnerab|cve-\d|researcher|mitigat|phishing|social engineering|detect|defen[cs]e|awareness|training`;
+const QUOTING = String.raw`for example|for instance|such as|e\.g\.|technique|example`;
+const META = new RegExp(`${TOPIC}|${QUOTING}`, 'g');
+const ON_TOPIC = new RegExp(`^(?:${TOPIC})$`);
 const QUOTE_BEFORE = /["“‘'`]\s*$|`[^`\n]*$/;
 
 export interface Span {
@@ -123,7 +127,9 @@ function readRegion(norm: string): { score: number; matches: Match[] } {
 /** A window's matches, weighed down when the window writes about attacks. */
 function discounted(window: string, offset: number, matches: readonly Match[]): Match[] {
   if (matches.length === 0) return [];
-  const meta = new Set(window.match(META) ?? []).size;
+  const words = new Set(window.match(META) ?? []);
+  // Writing about attacks names one; without such a word, "for example" and "e.g." are only documentation.
+  const meta = [...words].some((word) => ON_TOPIC.test(word)) ? words.size : 0;
   if (meta < 2) return [...matches];
   const fences = [...window.matchAll(/```/g)].map((fence) => fence.index);
   return matches.map((match) => {
