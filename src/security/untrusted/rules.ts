@@ -37,10 +37,11 @@ const SECRETS = String.raw`(?:conversation|chat history|message history|credenti
 
 /** The first words of the compound names an automated helper goes by ("coding agent", "summary tool"). */
 const COMPOUND_FIRST = 'ai|automated|autonomous|llm|coding|code|browsing|web|research|shopping|email|mail|inbox|voice|chat|scheduling|triage|review|reconciliation|recruiting|screening|ap|support|booking|notebook|virtual|digital|summary|answer';
-/** Their last words: the first three name a helper alone too. */
-const COMPOUND_LAST = ['assistant', 'agent', 'bot', 'tool', 'reader', 'model', 'system', 'reviewer'];
+/** Their last words: those that name a helper alone too, and those that do not ("tool" alone is in most documentation). */
+const HELPER = ['assistant', 'agent', 'bot'];
+const HELPER_ONLY_AFTER = ['tool', 'reader', 'model', 'system', 'reviewer'];
 /** Who text addresses when it talks to a model: an AI, or a role an automated helper plays (a whole word: not "both"). */
-const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:${COMPOUND_FIRST})[ -](?:${COMPOUND_LAST.map((word) => `${word}s?`).join('|')}))(?![a-z0-9_])`;
+const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:${COMPOUND_FIRST})[ -](?:${[...HELPER, ...HELPER_ONLY_AFTER].map((word) => `${word}s?`).join('|')}))(?![a-z0-9_])`;
 /** Words that make what follows an instruction. */
 const INSTRUCTION = String.raw`(?:please|kindly|collect|gather|read|copy|paste|resolve|decode|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
 const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|[.!?\])]\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
@@ -71,13 +72,10 @@ const ROLE_NAME = '(?:system|admin|administrator|developer|sys|operator)';
 const ROLE_NOTE = '(?:(?:system|admin|administrator|developer|sys|root|operator)[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)|security[ _-]*(?:override|instructions?|prompt|command|mode))';
 const ROLE_HEADER = String.raw`\[[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]|<[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>|\([ \t]*${ROLE_NOTE}[ \t]*\)|\{[ \t]*${ROLE_NOTE}[ \t]*\}`;
 
-/**
- * Stems of every name AI_NOUN can take: the names that stand alone, and the compound names
- * whose last word does not ("web tool", not "tool": the word alone is in most documentation).
- */
+/** Stems of every name AI_NOUN can take: the names that stand alone, and the whole compound names ("web tool") whose last word does not. */
 const AI_STEMS = [
   'ai$|a.i.|llm|language model|chatbot|copilot|gpt|chatgpt|claude|gemini|summariser|summarizer|bot$|bots$|assistant|agent|automation$',
-  ...COMPOUND_FIRST.split('|').flatMap((first) => COMPOUND_LAST.slice(3).flatMap((last) => [`${first} ${last}`, `${first}-${last}`])),
+  ...COMPOUND_FIRST.split('|').flatMap((first) => HELPER_ONLY_AFTER.flatMap((last) => [`${first} ${last}`, `${first}-${last}`])),
 ].join('|');
 
 /** Words that name an AI outright: a match holding one is about a model whatever title it also has. */
