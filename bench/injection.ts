@@ -2,8 +2,8 @@
  * The injection detector on the labelled corpus (test/fixtures/injection/), against a classic
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
- * read while tuning), all of them again buried in 64 KB of ordinary output (the long-text
- * path), and the false-positive rate on files written by others (the READMEs and a sample of
+ * read while tuning), all of them again buried in 64 KB of ordinary output and in 64 KB of
+ * the installed READMEs (the long-text path), and the false-positive rate on files written by others (the READMEs and a sample of
  * the JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of
  * tool output (the installed READMEs and JavaScript, prose, prose with typographic
  * punctuation, Russian and Chinese prose, generated logs, JSON and a markdown table, and the
@@ -141,25 +141,30 @@ function realWorld(label: string, files: readonly Installed[]): void {
 }
 
 /**
- * Every sample again, in the middle of 64 KB of ordinary output (prose and generated logs): text
- * over 16 KB is read only around its anchors, so this is that path's recall and false-positive
- * rate, beside the same samples read alone.
+ * Every sample again, in the middle of 64 KB of other text: ordinary output (prose and generated
+ * logs), then real documentation (the installed READMEs, which say "for example", hold code
+ * fences and the rules' words every few kilobytes). Text over 16 KB is read only around its
+ * anchors, so this is that path's recall and false-positive rate, beside the same samples read alone.
  */
-function buried(samples: Sample[]): void {
-  const logs = applicationLogs();
-  let line = 0;
-  const filler = megabyte(() => ((line += 1) % 3 === 0 ? logs() : 'The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. ')).slice(0, 65_536);
+function buried(samples: Sample[], label: string, filler: string): void {
   const inside = (text: string) => `${filler.slice(0, 32_768)}\n${text}\n${filler.slice(32_768)}`;
-  if (detectInjection(filler).flagged) throw new Error('bench: the filler alone is flagged');
+  if (detectInjection(filler).flagged) throw new Error(`bench: the filler alone (${label}) is flagged`);
   const buriedFlagged = new Map(samples.map((sample) => [sample, detectInjection(inside(sample.text)).flagged]));
   const aloneFlagged = new Map(samples.map((sample) => [sample, detectInjection(sample.text).flagged]));
   const long = tally(samples, (sample) => buriedFlagged.get(sample)!);
   const alone = tally(samples, (sample) => aloneFlagged.get(sample)!);
-  console.log(`\nburied in 64 KB of prose and logs (${samples.length} samples; read around anchors, as any result over 16 KB):`);
+  console.log(`\nburied in 64 KB of ${label} (${samples.length} samples; read around anchors, as any result over 16 KB):`);
   console.log(`  detector     ${figures(long.total)}`);
   console.log(`  read alone   ${figures(alone.total)}`);
   const lost = samples.filter((sample) => sample.label === 'attack' && aloneFlagged.get(sample) && !buriedFlagged.get(sample));
   console.log(`  attacks caught alone, missed buried: ${lost.length}${lost.length > 0 ? ` (${lost.map((sample) => sample.id).join(', ')})` : ''}`);
+}
+
+/** 64 KB of prose with generated logs every third line. */
+function proseAndLogs(): string {
+  const logs = applicationLogs();
+  let line = 0;
+  return megabyte(() => ((line += 1) % 3 === 0 ? logs() : 'The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. ')).slice(0, 65_536);
 }
 
 function timed(runs: number, fn: () => unknown): { p50: number; p99: number } {
@@ -284,8 +289,9 @@ async function main(): Promise<void> {
   evaluate('dev', samples.filter((sample) => sample.split === 'dev'), process.argv.includes('--misses'));
   evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), false);
   evaluate('all', samples, false);
-  buried(samples);
+  buried(samples, 'prose and logs', proseAndLogs());
   const { readmes, sources } = installedFiles();
+  buried(samples, 'installed READMEs', readmes.map((readme) => readme.text).join('\n').slice(0, 65_536));
   realWorld('the README of every installed package', readmes);
   realWorld('every twentieth JavaScript file in node_modules', sources);
 
