@@ -3,8 +3,8 @@
  * phrase list in the same run: precision, recall, F1 and the false-positive rate on benign text,
  * per category, on the dev split (what the rules were tuned on) and the holdout split (never
  * read while tuning), all of them again buried in 64 KB of ordinary output and in 64 KB of
- * the installed READMEs (the long-text path), and the false-positive rate on files written by others (the READMEs and a sample of
- * the JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of
+ * the installed READMEs (the long-text path), and the false-positive rate on files written by
+ * others (the READMEs and a sample of the JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of
  * tool output (the installed READMEs and JavaScript, prose, prose with typographic
  * punctuation, Russian and Chinese prose, generated logs, JSON and a markdown table, and the
  * corpus's trigger-dense benign text) against `String.prototype.includes` over the same text,
@@ -18,7 +18,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_THRESHOLD, detectInjection } from '../src/security/untrusted/index.js';
+import { DEFAULT_THRESHOLD, type Detection, detectInjection } from '../src/security/untrusted/index.js';
 import { prefilterKind } from '../src/security/untrusted/prefilter.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { packageRoot } from '../src/version.js';
@@ -83,8 +83,11 @@ function figures(t: Tally): string {
   return `precision ${precision.toFixed(3)}  recall ${recall.toFixed(3)}  F1 ${f1.toFixed(3)}  FPR ${fpr.toFixed(3)}  (${t.caught}/${t.attacks} attacks, ${t.falseAlarms}/${t.benign} benign flagged)`;
 }
 
-function evaluate(split: string, samples: Sample[], showMisses: boolean): void {
-  const ours = tally(samples, (sample) => detectInjection(sample.text).flagged);
+/** Each sample's verdict read alone, found once for every figure that needs it. */
+type Verdicts = ReadonlyMap<Sample, Detection>;
+
+function evaluate(split: string, samples: Sample[], verdicts: Verdicts, showMisses: boolean): void {
+  const ours = tally(samples, (sample) => verdicts.get(sample)!.flagged);
   const phrases = tally(samples, (sample) => phraseList(sample.text));
   console.log(`\n${split}: ${samples.filter((s) => s.label === 'attack').length} attacks, ${samples.filter((s) => s.label === 'benign').length} benign (threshold ${DEFAULT_THRESHOLD})`);
   console.log(`  detector     ${figures(ours.total)}`);
@@ -98,7 +101,7 @@ function evaluate(split: string, samples: Sample[], showMisses: boolean): void {
   }
   if (!showMisses) return;
   for (const sample of samples) {
-    const detection = detectInjection(sample.text);
+    const detection = verdicts.get(sample)!;
     if (detection.flagged === (sample.label === 'attack')) continue;
     const why = detection.spans.map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 60))}`).join(' | ');
     console.log(`  MISS ${sample.id} (${sample.label}) score ${detection.score} ${why}`);
@@ -146,17 +149,16 @@ function realWorld(label: string, files: readonly Installed[]): void {
  * fences and the rules' words every few kilobytes). Text over 16 KB is read only around its
  * anchors, so this is that path's recall and false-positive rate, beside the same samples read alone.
  */
-function buried(samples: Sample[], label: string, filler: string): void {
+function buried(samples: Sample[], verdicts: Verdicts, label: string, filler: string): void {
   const inside = (text: string) => `${filler.slice(0, 32_768)}\n${text}\n${filler.slice(32_768)}`;
   if (detectInjection(filler).flagged) throw new Error(`bench: the filler alone (${label}) is flagged`);
   const buriedFlagged = new Map(samples.map((sample) => [sample, detectInjection(inside(sample.text)).flagged]));
-  const aloneFlagged = new Map(samples.map((sample) => [sample, detectInjection(sample.text).flagged]));
   const long = tally(samples, (sample) => buriedFlagged.get(sample)!);
-  const alone = tally(samples, (sample) => aloneFlagged.get(sample)!);
+  const alone = tally(samples, (sample) => verdicts.get(sample)!.flagged);
   console.log(`\nburied in 64 KB of ${label} (${samples.length} samples; read around anchors, as any result over 16 KB):`);
   console.log(`  detector     ${figures(long.total)}`);
   console.log(`  read alone   ${figures(alone.total)}`);
-  const lost = samples.filter((sample) => sample.label === 'attack' && aloneFlagged.get(sample) && !buriedFlagged.get(sample));
+  const lost = samples.filter((sample) => sample.label === 'attack' && verdicts.get(sample)!.flagged && !buriedFlagged.get(sample));
   console.log(`  attacks caught alone, missed buried: ${lost.length}${lost.length > 0 ? ` (${lost.map((sample) => sample.id).join(', ')})` : ''}`);
 }
 
@@ -286,12 +288,14 @@ function jsonRecords(): () => string {
 async function main(): Promise<void> {
   const samples = loadCorpus();
   console.log(`Node ${process.version}, ${os.cpus().length} cores; corpus: ${samples.length} samples`);
-  evaluate('dev', samples.filter((sample) => sample.split === 'dev'), process.argv.includes('--misses'));
-  evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), false);
-  evaluate('all', samples, false);
-  buried(samples, 'prose and logs', proseAndLogs());
+  const verdicts: Verdicts = new Map(samples.map((sample) => [sample, detectInjection(sample.text)]));
+  evaluate('dev', samples.filter((sample) => sample.split === 'dev'), verdicts, process.argv.includes('--misses'));
+  evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), verdicts, false);
+  evaluate('all', samples, verdicts, false);
+  buried(samples, verdicts, 'prose and logs', proseAndLogs());
   const { readmes, sources } = installedFiles();
-  buried(samples, 'installed READMEs', readmes.map((readme) => readme.text).join('\n').slice(0, 65_536));
+  const readmeText = readmes.map((readme) => readme.text).join('\n');
+  buried(samples, verdicts, 'installed READMEs', readmeText.slice(0, 65_536));
   realWorld('the README of every installed package', readmes);
   realWorld('every twentieth JavaScript file in node_modules', sources);
 
@@ -302,7 +306,7 @@ async function main(): Promise<void> {
     'a 1 KB structured result': structured.slice(0, 1024),
     'a 10 KB web page (corpus)': web.slice(0, 10_240),
     // Real documents, dense with the rules' words: every region read, most of the text.
-    'installed packages\' READMEs': readmes.map((readme) => readme.text).join('\n').slice(0, 1_048_576),
+    'installed packages\' READMEs': readmeText.slice(0, 1_048_576),
     'installed JavaScript (sampled)': sources.map((source) => source.text).join('\n').slice(0, 1_048_576),
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
     // One character beyond Latin-1 makes the whole string UTF-16: most real pages and documents are.

@@ -21,11 +21,17 @@ const ANCHOR_STEMS = stems(
     'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use|' +
     'reversed|in reverse|right to left',
 );
+interface AnchorPattern {
+  source: string;
+  starts: readonly string[];
+  then?: readonly string[];
+}
+
 /**
  * Anchors that are patterns, each with the texts every match of it starts with (case aside), or
  * with the character it starts with and the words that come after it and any spaces (`then`).
  */
-const ANCHOR_PATTERNS: readonly { source: string; starts: readonly string[]; then?: readonly string[] }[] = [
+const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
   {
@@ -207,24 +213,29 @@ function otherAnchorsFrom(text: string, starts: Int32Array, spacing: number): nu
 /**
  * The words the native scanner looks for: the anchor stems (a hit is an anchor) and, as
  * candidates, the texts the pattern anchors start with (a hit is where no stem starts and only
- * that pattern can match: its regex decides).
+ * that pattern can match: its regex decides). Exported for the tests; throws on an anchor the
+ * scanner cannot take, or would take slowly.
  */
-const WORDS: readonly { text: string; flags: number; length: number; pattern: RegExp | null }[] = [
-  ...ANCHOR_STEMS.map((stem) => {
-    const text = stem.endsWith('$') ? stem.slice(0, -1) : stem;
-    if (!/^[\x20-\x7e]+$/.test(text) || text !== text.toLowerCase()) throw new Error(`anchor stem ${JSON.stringify(stem)}: the native scanner takes lowercase ASCII`);
-    return { text, flags: (/^\w/.test(text) ? WORD_START : 0) | (stem.endsWith('$') ? WORD_END : 0), length: text.length, pattern: null };
-  }),
-  ...ANCHOR_PATTERNS.flatMap((pattern) => {
-    const sticky = new RegExp(pattern.source, 'iy');
-    const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
-    // A word the native filter may find inside other words loosens its bucket for all of them (prose read 0.6 -> 1.1 ms a megabyte).
-    if (!(flags & WORD_START) && pattern.starts.some((start) => /^\w/.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);
-    // A markdown table has a "|" every few characters: the native scan reads on past the spaces after each.
-    if (pattern.then) return pattern.starts.map((start) => ({ text: [start, ...pattern.then!].join(' '), flags: flags | FOLLOWED | (pattern.source.endsWith('\\b') ? WORD_END : 0), length: 0, pattern: sticky }));
-    return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky }));
-  }),
-];
+export function scannerWords(stems: readonly string[], patterns: readonly AnchorPattern[]): { text: string; flags: number; length: number; pattern: RegExp | null }[] {
+  return [
+    ...stems.map((stem) => {
+      const text = stem.endsWith('$') ? stem.slice(0, -1) : stem;
+      if (!/^[\x20-\x7e]+$/.test(text) || text !== text.toLowerCase()) throw new Error(`anchor stem ${JSON.stringify(stem)}: the native scanner takes lowercase ASCII`);
+      return { text, flags: (/^\w/.test(text) ? WORD_START : 0) | (stem.endsWith('$') ? WORD_END : 0), length: text.length, pattern: null };
+    }),
+    ...patterns.flatMap((pattern) => {
+      const sticky = new RegExp(pattern.source, 'iy');
+      const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
+      // A word the native filter may find inside other words loosens its bucket for all of them (prose read 0.6 -> 1.1 ms a megabyte).
+      if (!(flags & WORD_START) && pattern.starts.some((start) => /^\w/.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);
+      // A markdown table has a "|" every few characters: the native scan reads on past the spaces after each.
+      if (pattern.then) return pattern.starts.map((start) => ({ text: [start, ...pattern.then!].join(' '), flags: flags | FOLLOWED | (pattern.source.endsWith('\\b') ? WORD_END : 0), length: 0, pattern: sticky }));
+      return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky }));
+    }),
+  ];
+}
+
+const WORDS = scannerWords(ANCHOR_STEMS, ANCHOR_PATTERNS);
 
 /** The native scanner built at build/Release/aosiq_scan.node, configured with the anchors. */
 export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq_scan.node')): NativeScanner {
