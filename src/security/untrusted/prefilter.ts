@@ -31,6 +31,7 @@ interface AnchorPattern {
  * Anchors that are patterns, each with the texts every match of it starts with (case aside), or
  * with the character it starts with and the words that come after it and any spaces (`then`).
  */
+const SECRETS = ['key', 'token', 'secret', 'password', 'email'];
 const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
@@ -48,9 +49,10 @@ const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   { source: String.raw`%7b[a-z_]|(?:%[0-9a-f]{2}){4}`, starts: [...'0123456789abcdef'].map((digit) => `%${digit}`) },
   { source: String.raw`(?:&#x?[0-9a-f]+;){4}`, starts: ['&#'] },
   { source: String.raw`(?:\\u[0-9a-f]{4}){4}`, starts: ['\\u'] },
-  { source: String.raw`(?<=[?&#/=])\{\{?[a-z_]+\}`, starts: ['{'] },
+  { source: String.raw`[?&#/=]\{\{?[a-z_]+\}`, starts: [...'?&#/='].map((before) => `${before}{`) },
   { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
-  { source: String.raw`[?&][a-z_]+=(?:[a-z]+_)*(?:key|token|secret|password|email)`, starts: ['?', '&'] },
+  // A query parameter whose value names a secret ("?q=api_key"), found at the "=" or "_" before that name, not at every "?" and "&" of code and URLs.
+  { source: String.raw`(?:(?<=[?&][a-z_]+)=|(?<=[?&][a-z_]+=(?:[a-z]+_)*[a-z]+)_)(?:${SECRETS.join('|')})`, starts: SECRETS.flatMap((secret) => [`=${secret}`, `_${secret}`]) },
 ];
 /** Long text is read only around these (case-insensitive, on the original text). */
 export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');
@@ -226,8 +228,9 @@ export function scannerWords(stems: readonly string[], patterns: readonly Anchor
     ...patterns.flatMap((pattern) => {
       const sticky = new RegExp(pattern.source, 'iy');
       const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
-      // A word the native filter may find inside other words loosens its bucket for all of them (prose read 0.6 -> 1.1 ms a megabyte).
-      if (!(flags & WORD_START) && pattern.starts.some((start) => /^\w/.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);
+      // A word starting with a letter or digit that the native filter may find inside other words loosens its bucket for all of them (prose
+      // read 0.6 -> 1.1 ms a megabyte); one starting with "_" sits with the other non-letters.
+      if (!(flags & WORD_START) && pattern.starts.some((start) => /^[a-z0-9]/i.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);
       // A markdown table has a "|" every few characters: the native scan reads on past the spaces after each.
       if (pattern.then) return pattern.starts.map((start) => ({ text: [start, ...pattern.then!].join(' '), flags: flags | FOLLOWED | (pattern.source.endsWith('\\b') ? WORD_END : 0), length: 0, pattern: sticky }));
       return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky }));

@@ -50,7 +50,8 @@ static int bucket_of(const Word *w) {
 
 static const uint32_t HEAD_MASKS[3] = {0xffffu, 0xffffffu, 0xffffffffu};
 
-static uint32_t prefix_hash(uint32_t head) { return (head * 0x9e3779b1u) >> 22; }
+/* Into PREFIX_SLOTS slots: 4096, so that few of the prefixes in ordinary text share a slot with a word's (1024 let "_id=" and "api/" through to verify). */
+static uint32_t prefix_hash(uint32_t head) { return (head * 0x9e3779b1u) >> (32 - PREFIX_BITS); }
 
 static void add(Words *words, int k, int index) {
   const Word *w = &words->words[index];
