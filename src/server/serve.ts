@@ -100,7 +100,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     for (const entry of scheduler.schedules) options.say(`cron: ${entry.workflow} next at ${entry.next?.toISOString() ?? 'never'}`);
   }
   const prefilter = prefilterKind();
-  if (!prefilter.native) options.say(`injection scanning: long tool results use the JavaScript prefilter (slower): the native scanner is ${prefilter.reason}`);
+  if (!prefilter.native) options.say(`injection scanning: long tool results are prefiltered, and trigger words found, by JavaScript (slower): the native scanner is ${prefilter.reason}`);
   for (const sink of runtime.anchors.sinks) options.say(`anchors: ${sink.sink}: ${sink.ok ? sink.protection : `NOT REACHABLE (${sink.lastError})`}`);
   return {
     app,

@@ -69,7 +69,7 @@ describe('aosiq scan', () => {
     const [result] = JSON.parse(native.stdout);
     expect(result.spans.map((span: { rule: string }) => span.rule)).toEqual(expect.arrayContaining(['encoding.base64_instruction', 'addressed.note_to_ai']));
     expect(script.stdout).toBe(native.stdout);
-    expect(help.stdout).toContain('Long text is prefiltered by the native scanner');
-    expect(helpOff.stdout).toContain('Long text is prefiltered by JavaScript: the native scanner is turned off by AOS_SCAN_NATIVE=off.');
+    expect(help.stdout).toContain("Long text is prefiltered, and the rules' trigger words found, by the native scanner");
+    expect(helpOff.stdout).toContain("Long text is prefiltered, and the rules' trigger words found, by JavaScript: the native scanner is turned off by AOS_SCAN_NATIVE=off.");
   });
 });

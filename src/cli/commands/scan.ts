@@ -21,10 +21,10 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Which prefilter reads long text here (docs/performance.md): the native scanner, or why not. */
+/** What finds the anchor and trigger words here (docs/performance.md): the native scanner, or why not. */
 function prefilterLine(): string {
   const kind = prefilterKind();
-  return `Long text is prefiltered by ${kind.native ? `the native scanner${kind.simd ? ' (AVX2)' : ''}` : `JavaScript: the native scanner is ${kind.reason}`}.`;
+  return `Long text is prefiltered, and the rules' trigger words found, by ${kind.native ? `the native scanner${kind.simd ? ' (AVX2)' : ''}` : `JavaScript: the native scanner is ${kind.reason}`}.`;
 }
 
 function lines(name: string, detection: Detection): string[] {

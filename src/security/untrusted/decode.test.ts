@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/injection-corpus.js';
 import { deobfuscated, leetspeak, obfuscationSigns } from './decode.js';
+import { native } from './native.js';
 
 /** The regexes leetspeak() replaces: its verdict must be theirs on every window. */
 function byRegex(window: string): boolean {
@@ -71,5 +72,29 @@ describe('leetspeak', () => {
     }
     expect(deobfuscated(edge.slice(410, 460))).toHaveLength(1);
   });
-});
 
+  it('counts the signs natively as the JavaScript loop does, and the native count refuses what it cannot take', () => {
+    expect(native).not.toBeNull();
+    let seed = 99;
+    const next = (below: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return Math.floor((seed / 0x80000000) * below);
+    };
+    const pieces = ['a1b', 'x9', 'abc', '123', 'A1b', 'a_1', 'é1', '1é', 'д1', '1д', '😀', 'ab1', '1gn0r3', ' ', '\n', '%41', '&#65;', '\\x41', '%', '&', '\\', 'hello', 'w0rld', 'Z', '_'];
+    const texts = ['', 'a', 'ab1', loadCorpus().map((sample) => sample.text).join('\n')];
+    for (let i = 0; i < 300; i += 1) texts.push(Array.from({ length: next(400) }, () => pieces[next(pieces.length)]).join(next(3) === 0 ? '' : ' '));
+    let words = 0;
+    for (const text of texts) {
+      const script = obfuscationSigns(text, null);
+      const counted = obfuscationSigns(text, native);
+      expect({ ...counted, words: [...counted.words], mixed: [...counted.mixed], escapeStarts: [...counted.escapeStarts] }, text.slice(0, 80)).toEqual({ ...script, words: [...script.words], mixed: [...script.mixed], escapeStarts: [...script.escapeStarts] });
+      words += script.words.reduce((sum, count) => sum + count, 0);
+    }
+    expect(words).toBeGreaterThan(10_000);
+    const loose = native as unknown as { signs: (...args: unknown[]) => Int32Array };
+    expect(() => loose.signs(42, false, 400)).toThrow('signs: text must be a string');
+    expect(() => loose.signs('text', false)).toThrow('signs(text, wide, block) takes a string, a boolean and a number');
+    expect(() => loose.signs('text', 'no', 400)).toThrow('signs: wide must be a boolean');
+    expect(() => loose.signs('text', false, 0)).toThrow('signs: block must be a positive number');
+  });
+});

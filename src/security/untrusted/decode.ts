@@ -3,6 +3,7 @@
  * escapes, text written backwards, letters spelled out with separators. Each is undone and
  * read again by the word rules; a rule that matches only then is an encoded instruction.
  */
+import { native, type NativeScanner, wide } from './native.js';
 import { normalize } from './normalize.js';
 import type { Prefiltered } from './prefilter.js';
 import type { Family } from './rules.js';
@@ -87,7 +88,8 @@ const BLOCK = 400;
  * What a region holds that an obfuscated instruction needs, counted per block in one pass so
  * that a window without it is passed over unread: the words leetspeak() counts (by where they
  * start), those that mix digits into letters, the characters an escape starts with, and whether
- * a hint to read text backwards is there at all.
+ * a hint to read text backwards is there at all. Counted by the native scanner when it is built
+ * (`scanner`; null for the loop below, which counts the same: decode.test.ts).
  */
 export interface ObfuscationSigns {
   length: number;
@@ -97,7 +99,14 @@ export interface ObfuscationSigns {
   reversed: boolean;
 }
 
-export function obfuscationSigns(region: string): ObfuscationSigns {
+export function obfuscationSigns(region: string, scanner: NativeScanner | null = native): ObfuscationSigns {
+  // (Every hint holds one of these words.)
+  const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
+  if (scanner) {
+    const counts = scanner.signs(region, wide(region), BLOCK);
+    const blocks = counts.length / 3;
+    return { length: region.length, words: counts.subarray(0, blocks), mixed: counts.subarray(blocks, 2 * blocks), escapeStarts: counts.subarray(2 * blocks), reversed };
+  }
   const blocks = Math.ceil(region.length / BLOCK) + 1;
   const words = new Int32Array(blocks);
   const mixed = new Int32Array(blocks);
@@ -126,8 +135,6 @@ export function obfuscationSigns(region: string): ObfuscationSigns {
     length = digits = letters = 0;
     other = false;
   }
-  // (Every hint holds one of these words.)
-  const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
   return { length: region.length, words, mixed, escapeStarts, reversed };
 }
 

@@ -5,8 +5,9 @@
  * before each of its triggers. A rule without trigger words reads the whole text, or only the
  * stretches it says can hold a match.
  */
+import { CANDIDATE, native as shared, type NativeScanner, stemWords, wide } from './native.js';
 import { MULTILINGUAL_RULES, type Rule, RULES } from './rules.js';
-import { stemIndex } from './stems.js';
+import { stemIndex, tailIndex } from './stems.js';
 
 export const ALL_RULES: readonly Rule[] = [...RULES, ...MULTILINGUAL_RULES];
 
@@ -14,6 +15,14 @@ export const ALL_RULES: readonly Rule[] = [...RULES, ...MULTILINGUAL_RULES];
 const BEFORE = 150;
 
 const TRIGGERS = stemIndex(ALL_RULES.flatMap((rule) => (rule.triggers ? rule.triggers.map((stem) => [stem, rule] as const) : [])));
+/**
+ * The trigger stems the native scanner finds (those within Latin-1: the text is lowercase, so
+ * its case-folding changes nothing), and the regex for the rest, read only in text that could
+ * hold them. A one-character stem is a candidate to the scanner: no other stem starts with it.
+ */
+const LATIN1 = /^[\x20-\x7e\xa0-\xff]+\$?$/;
+const NATIVE_WORDS = stemWords(TRIGGERS.stems.filter((stem) => LATIN1.test(stem)), 'latin1').map((word) => ({ ...word, flags: word.flags | (word.text.length === 1 ? CANDIDATE : 0) }));
+const BEYOND_LATIN1 = tailIndex(TRIGGERS.stems.filter((stem) => !LATIN1.test(stem)));
 const UNTRIGGERED = ALL_RULES.filter((rule) => rule.triggers === null);
 /** Sticky copies of the rules tried only at their triggers. */
 const STICKY = new Map(ALL_RULES.filter((rule) => rule.startsAtTrigger).map((rule) => [rule, new RegExp(rule.pattern.source, 'y')]));
@@ -38,13 +47,8 @@ export function ruleMatches(text: string): RuleMatch[] {
   const near = new Map<Rule, [number, number][]>();
   /** Where each rule tried at its triggers last matched to: a trigger inside that match is not tried. */
   const matchedTo = new Map<Rule, number>();
-  const { pattern, owners } = TRIGGERS;
-  pattern.lastIndex = 0;
-  for (let hit = pattern.exec(text); hit; hit = pattern.exec(text)) {
-    const at = hit.index;
-    // Stems overlap ("<<sys" holds "sys"): the next search starts one character on, not after the hit.
-    pattern.lastIndex = at + 1;
-    for (const rule of owners(text, at, hit[0])) {
+  forEachTrigger(text, (at, stem) => {
+    for (const rule of TRIGGERS.owners(text, at, stem)) {
       const sticky = STICKY.get(rule);
       if (sticky) {
         if (at < (matchedTo.get(rule) ?? 0)) continue;
@@ -62,7 +66,7 @@ export function ruleMatches(text: string): RuleMatch[] {
       else if (regions) regions.push([Math.max(0, at - BEFORE), at]);
       else near.set(rule, [[Math.max(0, at - BEFORE), at]]);
     }
-  }
+  });
   for (const rule of UNTRIGGERED) {
     for (const [from, to] of rule.within?.(text) ?? [[0, text.length]]) {
       // With the characters either side, for the pattern's word boundaries.
@@ -97,3 +101,49 @@ function matchesBefore(rule: Rule, text: string, from: number, to: number, found
     at = start + Math.max(1, matched.length);
   }
 }
+
+/** Each place a trigger stem starts and the stem's text, in text order, found by `scanner` (configured by withTriggers) or else by regex; exported for the tests. */
+export function triggerHits(text: string, scanner: NativeScanner | null): [number, string][] {
+  const found: [number, string][] = [];
+  forEachTrigger(text, (at, stem) => found.push([at, stem]), scanner);
+  return found;
+}
+
+/** Calls `visit` with each place a trigger stem starts (the stem's text), in text order: by the native scanner when it is built, else by regex. */
+function forEachTrigger(text: string, visit: (at: number, stem: string) => void, scanner = native): void {
+  if (!scanner) {
+    for (const [at, stem] of regexTriggers(text, TRIGGERS.pattern)) visit(at, stem);
+    return;
+  }
+  const beyond = wide(text);
+  const hits = scanner.triggers(text, beyond);
+  const others = beyond ? regexTriggers(text, BEYOND_LATIN1.pattern).map(([at, tail]) => BEYOND_LATIN1.stemAt(at, tail)).sort((a, b) => a[0] - b[0]) : [];
+  let next = 0;
+  for (let i = 0; i < hits.length; i += 2) {
+    for (; next < others.length && others[next]![0] < hits[i]!; next += 1) visit(...others[next]!);
+    visit(hits[i]!, NATIVE_WORDS[hits[i + 1]!]!.text);
+  }
+  for (; next < others.length; next += 1) visit(...others[next]!);
+}
+
+/** Every place the pattern matches (stems overlap, "<<sys" holding "sys": each search starts one character on, not after the hit). */
+function regexTriggers(text: string, pattern: RegExp): [number, string][] {
+  const found: [number, string][] = [];
+  pattern.lastIndex = 0;
+  for (let hit = pattern.exec(text); hit; hit = pattern.exec(text)) {
+    found.push([hit.index, hit[0]]);
+    pattern.lastIndex = hit.index + 1;
+  }
+  return found;
+}
+
+/** The native scanner, configured with the trigger stems within Latin-1; exported for the tests. */
+export function withTriggers(scanner: NativeScanner): NativeScanner {
+  scanner.configureTriggers(
+    NATIVE_WORDS.map((word) => word.text),
+    NATIVE_WORDS.map((word) => word.flags),
+  );
+  return scanner;
+}
+
+const native = shared && withTriggers(shared);

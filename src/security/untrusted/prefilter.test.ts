@@ -1,25 +1,11 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/injection-corpus.js';
+import { scalarScanner } from '../../../test/support/native-scanner.js';
 import { detectInjection } from './detect.js';
-import { loadNative, nativePrefilter, prefilterKind, scannerWords, scriptPrefilter } from './prefilter.js';
-
-const BUILT = join(import.meta.dirname, '..', '..', '..', 'build', 'Release', 'aosiq_scan.node');
-
-/** A second copy of the module loads as its own instance, here without its AVX2 path. */
-function scalarScanner() {
-  const folder = mkdtempSync(join(tmpdir(), 'aosiq-scan-'));
-  copyFileSync(BUILT, join(folder, 'aosiq_scan.node'));
-  process.env.AOS_SCAN_NO_AVX2 = '1';
-  try {
-    return loadNative(join(folder, 'aosiq_scan.node'));
-  } finally {
-    delete process.env.AOS_SCAN_NO_AVX2;
-    rmSync(folder, { recursive: true, force: true });
-  }
-}
+import { BUILT, loadScanner } from './native.js';
+import { nativePrefilter, prefilterKind, scannerWords, scriptPrefilter, withAnchors } from './prefilter.js';
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function random(seed: number): () => number {
@@ -56,8 +42,8 @@ function edgyText(next: () => number, length: number): string {
 }
 
 describe('prefilter', () => {
-  const native = loadNative(BUILT);
-  const scalar = scalarScanner();
+  const native = withAnchors(loadScanner(BUILT));
+  const scalar = withAnchors(scalarScanner());
 
   it('is the native scanner in this checkout (npm install builds it)', () => {
     expect(prefilterKind()).toMatchObject({ native: true, reason: null });
@@ -119,7 +105,7 @@ describe('prefilter', () => {
   it('refuses an anchor the native scanner would take slowly or not at all, saying which', () => {
     // A word without a boundary before it is found inside other words, which loosens its filter bucket for every word in it.
     expect(() => scannerWords([], [{ source: String.raw`(?<=in )base64`, starts: ['base64'] }])).toThrow(/anchor pattern \(\?<=in \)base64: a start that is a word needs \\b first/);
-    expect(() => scannerWords(['Ignore'], [])).toThrow(/anchor stem "Ignore": the native scanner takes lowercase ASCII/);
+    expect(() => scannerWords(['Ignore'], [])).toThrow(/stem "Ignore": the native scanner takes lowercase ASCII/);
     expect(scannerWords(['ai$'], [{ source: String.raw`\bbase64`, starts: ['base64'] }, { source: String.raw`!\[x`, starts: ['!['] }]).map((word) => [word.text, word.flags])).toEqual([['ai', 3], ['base64', 5], ['![', 4]]);
   });
 
@@ -163,7 +149,7 @@ describe('prefilter', () => {
   });
 
   it('rejects what it cannot scan, saying what is wrong', () => {
-    expect(() => loadNative(join(tmpdir(), 'no-such-scanner.node'))).toThrow(/no-such-scanner/);
+    expect(() => loadScanner(join(tmpdir(), 'no-such-scanner.node'))).toThrow(/no-such-scanner/);
     const bare = native as unknown as { scan: (...args: unknown[]) => Int32Array; configure: (words: unknown, flags: unknown, starts?: unknown, touches?: unknown, others?: unknown) => void };
     expect(() => bare.scan(42, false, 10)).toThrow('scan: text must be a string');
     expect(() => bare.scan('text', false)).toThrow('scan(text, wide, maxHits) takes a string, a boolean and a number');
@@ -172,7 +158,7 @@ describe('prefilter', () => {
     expect(() => bare.configure(['|'], [0])).toThrow('configure: a one-character word must be a candidate (4)');
     expect(() => bare.configure(['x'.repeat(49)], [0])).toThrow('configure: a word must be 1 to 48 characters');
     expect(() => bare.configure(['ignore'], [])).toThrow('configure: flags must be an array as long as words');
-    expect(() => bare.configure('ignore', [0])).toThrow('configure: words must be an array of at most 512');
+    expect(() => bare.configure('ignore', [0])).toThrow('configure: words must be an array of at most 1024');
     expect(() => bare.configure(['?', '&', '{', '|', 'a', 'b', 'c'], [4, 4, 4, 4, 4, 4, 4])).toThrow('configure: at most 8 one-character words (a letter counts twice)');
     expect(() => bare.configure(['ignore'], [1], 42)).toThrow('configure: starts must be a string');
     expect(() => bare.configure(['ignore'], [1], 'x'.repeat(4097))).toThrow('configure: starts must be a string of at most 4096 characters');

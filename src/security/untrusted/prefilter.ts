@@ -5,9 +5,7 @@
  * (native/scan.c, built by `npm install` when a C compiler is at hand) finds all of it in one
  * pass; without it, the regexes and block tests below find the same (prefilter.test.ts).
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { packageRoot } from '../../version.js';
+import { CANDIDATE, FOLLOWED, native as shared, nativeReason, type NativeScanner, stemWords, WORD_END, WORD_START, wide } from './native.js';
 import { stemSource, stems } from './stems.js';
 
 /**
@@ -114,7 +112,7 @@ export function prefilter(text: string, spacing: number): Prefiltered {
 
 /** Which prefilter `prefilter` uses, and why when it is not the native one. */
 export function prefilterKind(): { native: boolean; simd: boolean; reason: string | null } {
-  return { native: native !== null, simd: native?.avx2 ?? false, reason: nativeReason };
+  return { native: native !== null, simd: native?.avx2 ?? false, reason: nativeReason() };
 }
 
 /** The same facts found by JavaScript alone. */
@@ -139,17 +137,6 @@ export function encodedRuns(text: string): Pick<Prefiltered, 'base64' | 'hex'> {
   return { base64: runsOf(text, 24, BASE64), hex: runsOf(text, 40, HEX_OR_SEPARATOR) };
 }
 
-interface NativeScanner {
-  configure(words: string[], flags: number[], starts?: string, touches?: string, others?: string[]): void;
-  scan(text: string, wide: boolean, maxHits: number): Int32Array;
-  avx2: boolean;
-}
-
-/** A word's flags, as native/words.h defines them. */
-const WORD_START = 1;
-const WORD_END = 2;
-const CANDIDATE = 4;
-const FOLLOWED = 8;
 /** What the first number of a scan's result says of the text (native/scan.c). */
 const DENSE = 4;
 
@@ -158,7 +145,7 @@ export function nativePrefilter(scanner: NativeScanner, text: string, spacing: n
   // Text with no character beyond Latin-1 is handed over as Latin-1 (half the bytes), the rest as UTF-16.
   // Text dense with anchors or candidates (markdown tables, braces) is read faster by the regex:
   // past one hit in 64 characters the native scan stops and says so.
-  const out = scanner.scan(text, /[\u0100-\uffff]/.test(text), 1024 + Math.floor(text.length / 64));
+  const out = scanner.scan(text, wide(text), 1024 + Math.floor(text.length / 64));
   if (out[0]! & DENSE) return scriptPrefilter(text, spacing);
   const hits: number[] = [];
   let next = 0;
@@ -220,11 +207,7 @@ function otherAnchorsFrom(text: string, starts: Int32Array, spacing: number): nu
  */
 export function scannerWords(stems: readonly string[], patterns: readonly AnchorPattern[]): { text: string; flags: number; length: number; pattern: RegExp | null }[] {
   return [
-    ...stems.map((stem) => {
-      const text = stem.endsWith('$') ? stem.slice(0, -1) : stem;
-      if (!/^[\x20-\x7e]+$/.test(text) || text !== text.toLowerCase()) throw new Error(`anchor stem ${JSON.stringify(stem)}: the native scanner takes lowercase ASCII`);
-      return { text, flags: (/^\w/.test(text) ? WORD_START : 0) | (stem.endsWith('$') ? WORD_END : 0), length: text.length, pattern: null };
-    }),
+    ...stemWords(stems, 'ascii').map((word) => ({ ...word, length: word.text.length, pattern: null })),
     ...patterns.flatMap((pattern) => {
       const sticky = new RegExp(pattern.source, 'iy');
       const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
@@ -240,9 +223,8 @@ export function scannerWords(stems: readonly string[], patterns: readonly Anchor
 
 const WORDS = scannerWords(ANCHOR_STEMS, ANCHOR_PATTERNS);
 
-/** The native scanner built at build/Release/aosiq_scan.node, configured with the anchors. */
-export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq_scan.node')): NativeScanner {
-  const scanner = createRequire(import.meta.url)(path) as NativeScanner;
+/** The native scanner, configured with the anchors; exported for the tests. */
+export function withAnchors(scanner: NativeScanner): NativeScanner {
   scanner.configure(
     WORDS.map((word) => word.text),
     WORDS.map((word) => word.flags),
@@ -253,19 +235,7 @@ export function loadNative(path = join(packageRoot(), 'build', 'Release', 'aosiq
   return scanner;
 }
 
-let nativeReason: string | null = null;
-const native = ((): NativeScanner | null => {
-  if (process.env.AOS_SCAN_NATIVE === 'off') {
-    nativeReason = 'turned off by AOS_SCAN_NATIVE=off';
-    return null;
-  }
-  try {
-    return loadNative();
-  } catch (error) {
-    nativeReason = `not built (${(error as Error).message.split('\n')[0]}); npm run build:native builds it`;
-    return null;
-  }
-})();
+const native = shared && withAnchors(shared);
 
 /**
  * The runs of at least `least` characters that pass `accepts`. A run that long covers a whole

@@ -35,7 +35,7 @@ export function stemSource(stems: Iterable<string>): string {
 
 /**
  * A pattern over the stems of many owners (rules), and the owners of a hit: those with a stem
- * at that place. The pattern finds only the shortest stems ("email" for "email" and "email
+ * at that place. `stems` are those the pattern finds, no one the start of another: at most one a place. The pattern finds only the shortest stems ("email" for "email" and "email
  * tool"); an owner of a longer stem is one of a hit's owners only where that stem is there too.
  *
  * @example
@@ -43,7 +43,7 @@ export function stemSource(stems: Iterable<string>): string {
  * index.owners('ignored', 0, 'ignor'); // ['a', 'b']
  * index.owners('ignoring', 0, 'ignor'); // ['a']
  */
-export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { pattern: RegExp; owners: (text: string, at: number, hit: string) => readonly T[] } {
+export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { stems: readonly string[]; pattern: RegExp; owners: (text: string, at: number, hit: string) => readonly T[] } {
   const kept = shortest(entries.map(([stem]) => stem));
   const byStem = new Map<string, { always: T[]; longer: { owner: T; text: string; wordEnd: boolean }[] }>(kept.map((stem) => [literal(stem), { always: [], longer: [] }]));
   for (const [stem, owner] of entries) {
@@ -63,7 +63,41 @@ export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { patt
     }
     return all;
   };
-  return { pattern: new RegExp(stemSource(kept), 'g'), owners };
+  return { stems: kept, pattern: new RegExp(stemSource(kept), 'g'), owners };
+}
+
+/**
+ * A regex over stems that each hold a character beyond Latin-1, matching from the first such
+ * character on (what comes before it behind a lookbehind), so that the engine looks for those
+ * characters alone: English text with one curly quote is not tried at every word that starts
+ * like "yukarıdaki". `stemAt` turns a match back into its stem and where the stem starts.
+ *
+ * @example
+ * const index = tailIndex(['yukarıdaki', 'игнорир']);
+ * index.pattern.exec('tüm yukarıdaki'); // matches "ıdaki" at 9
+ * index.stemAt(9, 'ıdaki'); // [4, 'yukarıdaki']
+ */
+export function tailIndex(stems: readonly string[]): { pattern: RegExp; stemAt: (at: number, tail: string) => [number, string] } {
+  const byTail = new Map<string, { lead: number; stem: string }>();
+  const alternatives: string[] = [];
+  const whole: string[] = [];
+  for (const stem of stems) {
+    const text = literal(stem);
+    const lead = text.search(/[\u0100-\uffff]/);
+    if (lead < 0) throw new Error(`stem ${JSON.stringify(stem)}: no character beyond Latin-1`);
+    const tail = text.slice(lead);
+    if (byTail.has(tail)) throw new Error(`stem ${JSON.stringify(stem)}: its tail ${JSON.stringify(tail)} is another stem's`);
+    byTail.set(tail, { lead, stem: text });
+    if (lead === 0) whole.push(stem);
+    // The lookbehind after the first character of the tail: before it, the engine would try it at every position.
+    else alternatives.push(`${escape(tail[0]!)}(?<=${/^\w/.test(text) ? '\\b' : ''}${escape(text.slice(0, lead + 1))})${escape(tail.slice(1))}${stem.endsWith(WORD_END) ? '\\b' : ''}`);
+  }
+  if (whole.length > 0) alternatives.push(stemSource(whole));
+  const stemAt = (at: number, tail: string): [number, string] => {
+    const { lead, stem } = byTail.get(tail)!;
+    return [at - lead, stem];
+  };
+  return { pattern: new RegExp(alternatives.join('|'), 'g'), stemAt };
 }
 
 /** What `\b` counts as a word character. */

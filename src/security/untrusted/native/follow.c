@@ -14,7 +14,7 @@
 #endif
 
 const char *follow_set(Followed *f, const uint8_t *text, size_t length, int word_end, int index) {
-  if (length < 3 || text[0] == ' ' || letter(text[0]) || text[1] != ' ') return "configure: a followed word is a character other than a letter or space, a space, then its words";
+  if (length < 3 || text[0] == ' ' || letter(text[0]) || text[1] != ' ') return "a followed word is a character other than a letter or space, a space, then its words";
   f->first = text[0];
   f->word_end = word_end;
   f->index = index;
@@ -22,7 +22,7 @@ const char *follow_set(Followed *f, const uint8_t *text, size_t length, int word
   for (size_t at = 2; at < length;) {
     size_t end = at;
     while (end < length && text[end] != ' ') end++;
-    if (end == at || end - at > THEN_LENGTH || f->thens == MAX_THEN) return "configure: a followed word has at most 8 words of 1 to 8 characters, one space apart";
+    if (end == at || end - at > THEN_LENGTH || f->thens == MAX_THEN) return "a followed word has at most 8 words of 1 to 8 characters, one space apart";
     for (size_t i = at; i < end; i++) f->then[f->thens][i - at] = letter(text[i]) ? (text[i] | 0x20) : text[i];
     f->then_length[f->thens++] = (uint8_t)(end - at);
     at = end + 1;

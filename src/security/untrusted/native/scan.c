@@ -2,7 +2,8 @@
  * The injection detector's prefilter (../prefilter.ts) in native code: where a tool result's
  * anchor words are (words.c, follow.c), where its runs of base64 or hex characters are (runs.c),
  * and where other-script anchors may start (units.c). The detector reads long text only around what
- * this finds, so a megabyte of ordinary output costs a fraction of a database commit.
+ * this finds, so a megabyte of ordinary output costs a fraction of a database commit. Then, in
+ * the text it reads, where the rules' trigger words are (../match.ts), by the same word finder.
  * Node-API only (node_api.h): one build loads in every Node.js from 20 on.
  */
 #define NAPI_VERSION 8
@@ -22,6 +23,9 @@
 typedef struct {
   Words words;
   Starts starts;
+  /* The rules' trigger words (null until configured), and no start units: what triggers() narrows text with. */
+  Words *triggers;
+  Starts *no_starts;
   /* The text, one byte a character, after FRONT zero bytes and before WORDS_PAD more. */
   uint8_t *buffer;
   uint16_t *units;
@@ -72,9 +76,50 @@ static int other_words_of(napi_env env, napi_value value, OtherWord *words, uint
   return 1;
 }
 
+/* Words and their flags (two arrays as long) into `words`; false with an error thrown, and `words` as it was, if they are not. */
+static int words_of(napi_env env, napi_value list, napi_value flag_list, const char *name, Words *words) {
+  uint32_t count, flag_count;
+  char message[96];
+  if (napi_get_array_length(env, list, &count) != napi_ok || count > MAX_WORDS) {
+    snprintf(message, sizeof message, "%s: words must be an array of at most %d", name, MAX_WORDS);
+    fail(env, message);
+    return 0;
+  }
+  if (napi_get_array_length(env, flag_list, &flag_count) != napi_ok || flag_count != count) {
+    snprintf(message, sizeof message, "%s: flags must be an array as long as words", name);
+    fail(env, message);
+    return 0;
+  }
+  char(*texts)[MAX_LENGTH + 2] = malloc(sizeof(*texts) * MAX_WORDS);
+  const char **pointers = malloc(sizeof(*pointers) * MAX_WORDS);
+  size_t *lengths = malloc(sizeof(*lengths) * MAX_WORDS);
+  int32_t *flags = malloc(sizeof(*flags) * MAX_WORDS);
+  Words *set = malloc(sizeof(Words));
+  const char *wrong = !texts || !pointers || !lengths || !flags || !set ? "out of memory" : NULL;
+  for (uint32_t i = 0; i < count && !wrong; i++) {
+    napi_value item, flag;
+    if (napi_get_element(env, list, i, &item) != napi_ok || napi_get_value_string_latin1(env, item, texts[i], sizeof texts[i], &lengths[i]) != napi_ok) wrong = "every word must be a string";
+    else if (napi_get_element(env, flag_list, i, &flag) != napi_ok || napi_get_value_int32(env, flag, &flags[i]) != napi_ok) wrong = "every flag must be a number";
+    pointers[i] = texts[i];
+  }
+  /* Set aside and copied in whole, so that words found wrong leave the scanner as it was. */
+  if (!wrong) wrong = words_set(set, pointers, lengths, flags, (int)count);
+  if (!wrong) memcpy(words, set, sizeof(Words));
+  free(texts);
+  free(pointers);
+  free(lengths);
+  free(flags);
+  free(set);
+  if (wrong) {
+    snprintf(message, sizeof message, "%s: %s", name, wrong);
+    fail(env, message);
+  }
+  return !wrong;
+}
+
 /*
  * configure(words: string[], flags: number[], starts = '', touches = '', others = []): the words
- * to find (lowercase ASCII), each needing a word boundary before it (1) or after it (2), or a
+ * to find (lowercase, Latin-1), each needing a word boundary before it (1) or after it (2), or a
  * candidate (4: found only where no other word starts; 8: followed, see follow.h); the UTF-16
  * units that are other-script anchors in themselves; the units that are one where they touch an
  * ASCII letter; and the other-script words (see units.h).
@@ -83,37 +128,36 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   Scanner *s;
   size_t argc = 5, start_count = 0, touch_count = 0;
   napi_value argv[5];
-  uint32_t count, flag_count, other_count = 0;
+  uint32_t other_count = 0;
   uint16_t units[MAX_STARTS + 1], touches[MAX_STARTS + 1];
   OtherWord others[MAX_OTHER_WORDS];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 5) return fail(env, "configure(words, flags, starts, touches, others) takes two arrays, two strings and an array");
   if (argc >= 3 && !units_of(env, argv[2], "starts", units, &start_count)) return NULL;
   if (argc >= 4 && !units_of(env, argv[3], "touches", touches, &touch_count)) return NULL;
   if (argc == 5 && !other_words_of(env, argv[4], others, &other_count)) return NULL;
-  if (napi_get_array_length(env, argv[0], &count) != napi_ok || count > MAX_WORDS) return fail(env, "configure: words must be an array of at most 512");
-  if (napi_get_array_length(env, argv[1], &flag_count) != napi_ok || flag_count != count) return fail(env, "configure: flags must be an array as long as words");
-  char texts[MAX_WORDS][MAX_LENGTH + 2];
-  const char *pointers[MAX_WORDS];
-  size_t lengths[MAX_WORDS];
-  int32_t flags[MAX_WORDS];
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value item, flag;
-    if (napi_get_element(env, argv[0], i, &item) != napi_ok || napi_get_value_string_latin1(env, item, texts[i], sizeof texts[i], &lengths[i]) != napi_ok) return fail(env, "configure: every word must be a string");
-    if (napi_get_element(env, argv[1], i, &flag) != napi_ok || napi_get_value_int32(env, flag, &flags[i]) != napi_ok) return fail(env, "configure: every flag must be a number");
-    pointers[i] = texts[i];
-  }
-  /* Set aside and copied in whole, so that words found wrong leave the scanner as it was. */
-  Words *words = malloc(sizeof(Words));
   Starts *starts = malloc(sizeof(Starts));
-  const char *wrong = !words || !starts ? "configure: out of memory" : words_set(words, pointers, lengths, flags, (int)count);
-  if (!wrong) wrong = starts_set(starts, units, start_count, touches, touch_count, others, (int)other_count);
-  if (!wrong) {
-    memcpy(&s->words, words, sizeof(Words));
-    memcpy(&s->starts, starts, sizeof(Starts));
-  }
-  free(words);
+  if (!starts) return fail(env, "configure: out of memory");
+  /* The starts first: words found wrong leave both as they were. */
+  const char *wrong = starts_set(starts, units, start_count, touches, touch_count, others, (int)other_count);
+  if (!wrong && words_of(env, argv[0], argv[1], "configure", &s->words)) memcpy(&s->starts, starts, sizeof(Starts));
   free(starts);
   return wrong ? fail(env, wrong) : NULL;
+}
+
+/* configureTriggers(words: string[], flags: number[]): the words triggers() finds, as configure takes them. */
+static napi_value configure_triggers(napi_env env, napi_callback_info info) {
+  Scanner *s;
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "configureTriggers(words, flags) takes two arrays");
+  Words *triggers = s->triggers ? s->triggers : calloc(1, sizeof(Words));
+  if (!triggers) return fail(env, "configureTriggers: out of memory");
+  if (!words_of(env, argv[0], argv[1], "configureTriggers", triggers)) {
+    if (!s->triggers) free(triggers);
+    return NULL;
+  }
+  s->triggers = triggers;
+  return NULL;
 }
 
 static int reserve(Scanner *s, size_t n, int wide) {
@@ -149,17 +193,18 @@ static void release(Scanner *s) {
   }
 }
 
-/* The text into the buffer, one byte a character (beyond Latin-1 saturates to 0xff); where start units are into `found`. */
-static int load(napi_env env, Scanner *s, napi_value text, size_t n, int wide, List *found) {
+/* The text into the buffer, one byte a character (beyond Latin-1 saturates to 0xff); where `starts` units are into `found`. */
+static int load(napi_env env, Scanner *s, napi_value text, size_t n, int wide, const Starts *starts, List *found) {
   uint8_t *bytes = s->buffer + FRONT;
   size_t copied;
   if (!wide) {
     if (napi_get_value_string_latin1(env, text, (char *)bytes, n + 1, &copied) != napi_ok || copied != n) return 0;
-    bytes_starts(&s->starts, bytes, n, found);
-    return 1;
+    bytes_starts(starts, bytes, n, found);
+  } else {
+    if (napi_get_value_string_utf16(env, text, (char16_t *)s->units, n + 1, &copied) != napi_ok || copied != n) return 0;
+    units_narrow(starts, s->units, n, bytes, s->avx2, found);
   }
-  if (napi_get_value_string_utf16(env, text, (char16_t *)s->units, n + 1, &copied) != napi_ok || copied != n) return 0;
-  units_narrow(&s->starts, s->units, n, bytes, s->avx2, found);
+  memset(bytes + n, 0, WORDS_PAD);
   return 1;
 }
 
@@ -192,13 +237,12 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   List hits = {0}, base64 = {0}, hex = {0}, starts = {0};
   hits.limit = (size_t)max_hits * 2;
   starts.limit = (size_t)max_hits;
-  if (!load(env, s, argv[0], n, wide, &starts)) {
+  if (!load(env, s, argv[0], n, wide, &s->starts, &starts)) {
     free(starts.items);
     return fail(env, "scan: could not read the text");
   }
   int flags = 0;
   uint8_t *bytes = s->buffer + FRONT;
-  memset(bytes + n, 0, WORDS_PAD);
   words_find(&s->words, bytes, n, s->avx2, &hits);
   if (hits.full) {
     flags |= DENSE;
@@ -226,19 +270,109 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   return result ? result : fail(env, "scan: out of memory");
 }
 
+/*
+ * triggers(text, wide): an Int32Array [offset, word index, ...] of the trigger words in the text
+ * (as configureTriggers set them), at most one a position, in text order; `wide` as for scan.
+ */
+static napi_value triggers(napi_env env, napi_callback_info info) {
+  Scanner *s;
+  size_t argc = 2, n;
+  napi_value argv[2];
+  bool wide;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "triggers(text, wide) takes a string and a boolean");
+  if (!s->triggers) return fail(env, "triggers: configureTriggers first");
+  if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "triggers: text must be a string");
+  if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "triggers: wide must be a boolean");
+  if (n > INT32_MAX / 2 - FRONT - WORDS_PAD) return fail(env, "triggers: text too long");
+  if (!reserve(s, n, wide)) return fail(env, "triggers: out of memory");
+  List hits = {0}, none = {0};
+  if (!load(env, s, argv[0], n, wide, s->no_starts, &none)) return fail(env, "triggers: could not read the text");
+  words_find(s->triggers, s->buffer + FRONT, n, s->avx2, &hits);
+  release(s);
+  napi_value result = NULL, buffer;
+  void *data;
+  if (!hits.failed && napi_create_arraybuffer(env, hits.count * sizeof(int32_t), &data, &buffer) == napi_ok && napi_create_typedarray(env, napi_int32_array, hits.count, buffer, 0, &result) == napi_ok && hits.count)
+    memcpy(data, hits.items, hits.count * sizeof(int32_t));
+  free(hits.items);
+  return result ? result : fail(env, "triggers: out of memory");
+}
+
+/*
+ * signs(text, wide, block): an Int32Array of three counts for each block of `block` characters
+ * (and one more): the words of three or more ASCII letters and digits (no capital, no "_") by
+ * the block they start in, those of them mixing digits into letters, and the characters an
+ * escape starts with ("%", "&", "\\") by block: what ../decode.ts's obfuscationSigns counts.
+ */
+static napi_value signs(napi_env env, napi_callback_info info) {
+  Scanner *s;
+  size_t argc = 3, n;
+  napi_value argv[3];
+  bool wide;
+  int32_t block;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 3) return fail(env, "signs(text, wide, block) takes a string, a boolean and a number");
+  if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "signs: text must be a string");
+  if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "signs: wide must be a boolean");
+  if (napi_get_value_int32(env, argv[2], &block) != napi_ok || block < 1) return fail(env, "signs: block must be a positive number");
+  if (n > INT32_MAX / 4 - FRONT - WORDS_PAD) return fail(env, "signs: text too long");
+  if (!reserve(s, n, wide)) return fail(env, "signs: out of memory");
+  List none = {0};
+  if (!load(env, s, argv[0], n, wide, s->no_starts, &none)) return fail(env, "signs: could not read the text");
+  const uint8_t *b = s->buffer + FRONT;
+  size_t blocks = (n + (size_t)block - 1) / (size_t)block + 1;
+  napi_value result = NULL, buffer;
+  void *data;
+  if (napi_create_arraybuffer(env, 3 * blocks * sizeof(int32_t), &data, &buffer) != napi_ok || napi_create_typedarray(env, napi_int32_array, 3 * blocks, buffer, 0, &result) != napi_ok) {
+    release(s);
+    return fail(env, "signs: out of memory");
+  }
+  int32_t *words = data, *mixed = words + blocks, *escapes = mixed + blocks;
+  memset(data, 0, 3 * blocks * sizeof(int32_t));
+  size_t length = 0, digits = 0, letters = 0;
+  int other = 0;
+  /* One past the end reads the first padding zero: no word character, which ends the last word. */
+  for (size_t i = 0; i <= n; i++) {
+    uint8_t c = b[i];
+    int digit = c >= '0' && c <= '9', lower = c >= 'a' && c <= 'z';
+    if (digit || lower || c == '_' || (c >= 'A' && c <= 'Z')) {
+      length++;
+      digits += (size_t)digit;
+      letters += (size_t)lower;
+      other |= !digit && !lower;
+      continue;
+    }
+    if (c == '%' || c == '&' || c == '\\') escapes[i / (size_t)block]++;
+    if (length >= 3 && !other) {
+      size_t at = (i - length) / (size_t)block;
+      words[at]++;
+      if (digits && letters) mixed[at]++;
+    }
+    length = digits = letters = 0;
+    other = 0;
+  }
+  release(s);
+  return result;
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
   Scanner *s = data;
   free(s->buffer);
   free(s->units);
+  free(s->triggers);
+  free(s->no_starts);
   free(s);
 }
 
 NAPI_MODULE_INIT() {
   Scanner *s = calloc(1, sizeof(Scanner));
   if (!s) return NULL;
-  s->starts.low = -1;
+  s->no_starts = calloc(1, sizeof(Starts));
+  if (!s->no_starts) {
+    free(s);
+    return NULL;
+  }
+  s->starts.low = s->no_starts->low = -1;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   const char *no_avx2 = getenv("AOS_SCAN_NO_AVX2");
@@ -250,6 +384,12 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "configure", fn);
   napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, s, &fn);
   napi_set_named_property(env, exports, "scan", fn);
+  napi_create_function(env, "configureTriggers", NAPI_AUTO_LENGTH, configure_triggers, s, &fn);
+  napi_set_named_property(env, exports, "configureTriggers", fn);
+  napi_create_function(env, "triggers", NAPI_AUTO_LENGTH, triggers, s, &fn);
+  napi_set_named_property(env, exports, "triggers", fn);
+  napi_create_function(env, "signs", NAPI_AUTO_LENGTH, signs, s, &fn);
+  napi_set_named_property(env, exports, "signs", fn);
   napi_get_boolean(env, s->avx2, &simd);
   napi_set_named_property(env, exports, "avx2", simd);
   return exports;

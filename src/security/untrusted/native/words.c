@@ -75,16 +75,16 @@ static void add(Words *words, int k, int index) {
 }
 
 const char *words_set(Words *words, const char *const *texts, const size_t *lengths, const int32_t *flags, int count) {
-  if (count > MAX_WORDS) return "configure: words must be an array of at most 512";
+  if (count > MAX_WORDS) return "words must be an array of at most 1024";
   memset(words, 0, sizeof *words);
   for (int i = 0; i < count; i++) {
-    if (lengths[i] == 0 || lengths[i] > MAX_LENGTH) return "configure: a word must be 1 to 48 characters";
+    if (lengths[i] == 0 || lengths[i] > MAX_LENGTH) return "a word must be 1 to 48 characters";
     Word *w = &words->words[words->count++];
     memcpy(w->text, texts[i], lengths[i]);
     w->length = (uint8_t)lengths[i];
     w->flags = (uint8_t)flags[i];
     if (w->flags & FOLLOWED) {
-      if (!(w->flags & CANDIDATE) || words->followed_count == MAX_FOLLOWED) return "configure: at most 4 followed words (8), each a candidate (4)";
+      if (!(w->flags & CANDIDATE) || words->followed_count == MAX_FOLLOWED) return "at most 4 followed words (8), each a candidate (4)";
       const char *wrong = follow_set(&words->followed[words->followed_count++], w->text, w->length, (w->flags & WORD_END) != 0, i);
       if (wrong) return wrong;
       continue;
@@ -99,10 +99,10 @@ const char *words_set(Words *words, const char *const *texts, const size_t *leng
     }
     if (w->length == 1) {
       /* Tried only where no longer word starts: right for a candidate, not for a word the regex would prefer. */
-      if (!(w->flags & CANDIDATE)) return "configure: a one-character word must be a candidate (4)";
+      if (!(w->flags & CANDIDATE)) return "a one-character word must be a candidate (4)";
       /* Compared as they are: a letter in both cases. */
       int cases = letter(w->text[0]) ? 2 : 1;
-      if (words->singles + cases > MAX_SINGLES) return "configure: at most 8 one-character words (a letter counts twice)";
+      if (words->singles + cases > MAX_SINGLES) return "at most 8 one-character words (a letter counts twice)";
       for (int c = 0; c < cases; c++) {
         uint8_t character = c ? w->text[0] ^ 0x20 : w->text[0];
         words->single[words->singles++] = character;

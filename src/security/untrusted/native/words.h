@@ -6,7 +6,7 @@
 #include "follow.h"
 #include "list.h"
 
-#define MAX_WORDS 512
+#define MAX_WORDS 1024
 #define MAX_LENGTH 48
 #define MAX_SINGLES 8
 /* Bytes readable before and after the text: zeros, which are no word character. */
