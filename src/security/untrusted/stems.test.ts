@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stemIndex, stems, stemSource } from './stems.js';
+import { stemIndex, stems, stemSource, tailIndex } from './stems.js';
 
 const hits = (pattern: RegExp, text: string) => [...text.matchAll(pattern)].map((match) => `${match[0]}@${match.index}`);
 
@@ -40,5 +40,14 @@ describe('stem patterns', () => {
       ['ai@75', ['identifier', 'vocative']],
     ]);
     expect(index.owners(text, 0, 'ignore')).toEqual([]);
+  });
+
+  it('finds stems beyond Latin-1 from their first such character, giving back where each starts, with the boundaries the whole stem has', () => {
+    const index = tailIndex(['yukarıdaki', 'игнорир', 'bỏ qua$']);
+    const found = (text: string) => [...text.matchAll(index.pattern)].map((match) => index.stemAt(match.index, match[0]));
+    expect(found('tüm yukarıdaki; xyukarıdaki; проигнорируй; bỏ qua, bỏ quax')).toEqual([[4, 'yukarıdaki'], [32, 'игнорир'], [43, 'bỏ qua']]);
+    expect(index.stemAt(9, 'ıdaki')).toEqual([4, 'yukarıdaki']);
+    expect(() => tailIndex(['ignore'])).toThrow('stem "ignore": no character beyond Latin-1');
+    expect(() => tailIndex(['aд', 'bд'])).toThrow('stem "bд": its tail "д" is another stem\'s');
   });
 });
