@@ -13,7 +13,7 @@ import { stemSource, stems } from './stems.js';
  * purpose. Hints that text is to be read backwards are here too: the reversed text holds no anchor.
  */
 const ANCHOR_STEMS = stems(
-  'disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are no|from now on|' +
+  'disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are now|you are no longer|from now on|' +
     'your response|your reply|your answer|your summary|your output|<\\||[inst]|[/inst]|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
     'rm -|curl |wget |approve|grant yourself|grant itself|grant me|exfil|rot13|rot 13|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
     'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use|' +
@@ -50,7 +50,8 @@ const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   { source: String.raw`[?&#/=]\{\{?[a-z_]+\}`, starts: [...'?&#/='].map((before) => `${before}{`) },
   { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
   // A query parameter whose value names a secret ("?q=api_key"), found at the "=" or "_" before that name, not at every "?" and "&" of code and URLs.
-  { source: String.raw`(?:(?<=[?&][a-z_]+)=|(?<=[?&][a-z_]+=(?:[a-z]+_)*[a-z]+)_)(?:${SECRETS.join('|')})`, starts: SECRETS.flatMap((secret) => [`=${secret}`, `_${secret}`]) },
+  // (Each lookbehind after the character it ends with: before it, the regex would try it at every position.)
+  { source: String.raw`(?:=(?<=[?&][a-z_]+=)|_(?<=[?&][a-z_]+=(?:[a-z]+_)*[a-z]+_))(?:${SECRETS.join('|')})`, starts: SECRETS.flatMap((secret) => [`=${secret}`, `_${secret}`]) },
 ];
 /** Long text is read only around these (case-insensitive, on the original text). */
 export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');

@@ -37,15 +37,17 @@ static int boundary(const uint8_t *b, size_t n, size_t at) {
 
 /*
  * The bucket a word goes in, chosen so that few characters pass each bucket's first position:
- * words that start a word by their first letter (a-b, c-h, i-o, p-s, t-z: letters in one range share
- * a high nibble, so a bucket passes its own letters only), two-character ones together (7), the
- * rest by their first character's high nibble ("<", "[": 5; "!", "%": 6).
+ * words that start a word by their first letter (a-e, f-o, p-s, t-z: letters in one range share
+ * a high nibble, so a bucket passes its own letters only), two-character ones together (7), those
+ * starting with "=" or "_" (the query-string secrets, "=key", "_token": 0), the rest by their first
+ * character's high nibble ("<", "[": 5; "!", "%": 6). With "<", "[" and "\\" (which reads as "|"
+ * once 0x20 is set), the letters after "=" and "_" let every "| " of a markdown table through.
  */
 static int bucket_of(const Word *w) {
   uint8_t c = w->text[0] | 0x20;
-  if (!letter(c) || !(w->flags & WORD_START)) return (c >> 4) == 2 ? 6 : 5;
+  if (!letter(c) || !(w->flags & WORD_START)) return c == ('=' | 0x20) || c == ('_' | 0x20) ? 0 : (c >> 4) == 2 ? 6 : 5;
   if (w->length == 2) return 7;
-  return c <= 'b' ? 0 : c <= 'h' ? 1 : c <= 'o' ? 2 : c <= 's' ? 3 : 4;
+  return c <= 'e' ? 1 : c <= 'o' ? 2 : c <= 's' ? 3 : 4;
 }
 
 static const uint32_t HEAD_MASKS[3] = {0xffffu, 0xffffffu, 0xffffffffu};
