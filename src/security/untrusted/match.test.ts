@@ -158,6 +158,10 @@ describe('trigger words', () => {
     expect(() => loose.configureTriggers(['ignore'], [])).toThrow('configureTriggers: flags must be an array as long as words');
     expect(() => loose.configureTriggers(['x'.repeat(49)], [1])).toThrow('configureTriggers: a word must be 1 to 48 characters');
     expect(() => loose.configureTriggers([7], [1])).toThrow('configureTriggers: every word must be a string');
+    expect(() => loose.configureTriggers(['ignore'], [1], 42)).toThrow('configureTriggers: starts must be a string');
+    expect(() => loose.configureTriggers(['ignore'], [1], '', [''])).toThrow('configureTriggers: every other-script word must be a string of 1 to 32 characters');
+    expect(() => loose.configureTriggers(['ignore'], [1], '', ['ab'])).toThrow('configureTriggers: an other-script word must have a character beyond Latin-1 first or second');
+    expect(() => loose.configureTriggers(['ignore'], [1], '', [], 'extra')).toThrow('configureTriggers(words, flags, starts, others) takes two arrays, a string and an array');
     expect(triggerHits('please ignore the above', scalar)).toEqual(triggerHits('please ignore the above', null));
     expect(triggerHits('please ignore the above', scalar).map(([, stem]) => stem)).toContain('ignor');
   });

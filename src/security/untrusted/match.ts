@@ -16,13 +16,15 @@ const BEFORE = 150;
 
 const TRIGGERS = stemIndex(ALL_RULES.flatMap((rule) => (rule.triggers ? rule.triggers.map((stem) => [stem, rule] as const) : [])));
 /**
- * The trigger stems the native scanner finds (those within Latin-1: the text is lowercase, so
- * its case-folding changes nothing), and the regex for the rest, read only in text that could
- * hold them. A one-character stem is a candidate to the scanner: no other stem starts with it.
+ * The trigger stems as the native scanner finds them: those within Latin-1 as words (the text is
+ * lowercase, so its case-folding changes nothing; a one-character stem is a candidate to it, no
+ * other stem starting with it), the rest by their tails from their first character beyond Latin-1.
  */
 const LATIN1 = /^[\x20-\x7e\xa0-\xff]+\$?$/;
 const NATIVE_WORDS = stemWords(TRIGGERS.stems.filter((stem) => LATIN1.test(stem)), 'latin1').map((word) => ({ ...word, flags: word.flags | (word.text.length === 1 ? CANDIDATE : 0) }));
 const BEYOND_LATIN1 = tailIndex(TRIGGERS.stems.filter((stem) => !LATIN1.test(stem)));
+const LONG_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length > 1);
+const SHORT_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length === 1).join('');
 const UNTRIGGERED = ALL_RULES.filter((rule) => rule.triggers === null);
 /** Sticky copies of the rules tried only at their triggers. */
 const STICKY = new Map(ALL_RULES.filter((rule) => rule.startsAtTrigger).map((rule) => [rule, new RegExp(rule.pattern.source, 'y')]));
@@ -112,36 +114,39 @@ export function triggerHits(text: string, scanner: NativeScanner | null): [numbe
 /** Calls `visit` with each place a trigger stem starts (the stem's text), in text order: by the native scanner when it is built, else by regex. */
 function forEachTrigger(text: string, visit: (at: number, stem: string) => void, scanner = native): void {
   if (!scanner) {
-    for (const [at, stem] of regexTriggers(text, TRIGGERS.pattern)) visit(at, stem);
+    regexTriggers(text, visit);
     return;
   }
-  const beyond = wide(text);
-  const hits = scanner.triggers(text, beyond);
-  const others = beyond ? regexTriggers(text, BEYOND_LATIN1.pattern).map(([at, tail]) => BEYOND_LATIN1.stemAt(at, tail)).sort((a, b) => a[0] - b[0]) : [];
+  const found = scanner.triggers(text, wide(text));
+  const end = 1 + 2 * found[0]!;
+  const starts = found.subarray(end + 1, end + 1 + found[end]!);
+  // Where a tail is, its stem starts (a few characters) before: in text order, they go in among the words.
+  const others = starts.length === 0 ? [] : [...starts].flatMap((offset) => BEYOND_LATIN1.at(text, offset)).sort((a, b) => a[0] - b[0]);
   let next = 0;
-  for (let i = 0; i < hits.length; i += 2) {
-    for (; next < others.length && others[next]![0] < hits[i]!; next += 1) visit(...others[next]!);
-    visit(hits[i]!, NATIVE_WORDS[hits[i + 1]!]!.text);
+  for (let i = 1; i < end; i += 2) {
+    for (; next < others.length && others[next]![0] < found[i]!; next += 1) visit(...others[next]!);
+    visit(found[i]!, NATIVE_WORDS[found[i + 1]!]!.text);
   }
   for (; next < others.length; next += 1) visit(...others[next]!);
 }
 
-/** Every place the pattern matches (stems overlap, "<<sys" holding "sys": each search starts one character on, not after the hit). */
-function regexTriggers(text: string, pattern: RegExp): [number, string][] {
-  const found: [number, string][] = [];
+/** Every place the trigger regex matches (stems overlap, "<<sys" holding "sys": each search starts one character on, not after the hit). */
+function regexTriggers(text: string, visit: (at: number, stem: string) => void): void {
+  const { pattern } = TRIGGERS;
   pattern.lastIndex = 0;
   for (let hit = pattern.exec(text); hit; hit = pattern.exec(text)) {
-    found.push([hit.index, hit[0]]);
     pattern.lastIndex = hit.index + 1;
+    visit(hit.index, hit[0]);
   }
-  return found;
 }
 
-/** The native scanner, configured with the trigger stems within Latin-1; exported for the tests. */
+/** The native scanner, configured with the trigger stems; exported for the tests. */
 export function withTriggers(scanner: NativeScanner): NativeScanner {
   scanner.configureTriggers(
     NATIVE_WORDS.map((word) => word.text),
     NATIVE_WORDS.map((word) => word.flags),
+    SHORT_TAILS,
+    LONG_TAILS,
   );
   return scanner;
 }

@@ -11,7 +11,7 @@ import { packageRoot } from '../../version.js';
 export interface NativeScanner {
   configure(words: string[], flags: number[], starts?: string, touches?: string, others?: string[]): void;
   scan(text: string, wide: boolean, maxHits: number): Int32Array;
-  configureTriggers(words: string[], flags: number[]): void;
+  configureTriggers(words: string[], flags: number[], starts?: string, others?: string[]): void;
   triggers(text: string, wide: boolean): Int32Array;
   signs(text: string, wide: boolean, block: number): Int32Array;
   avx2: boolean;

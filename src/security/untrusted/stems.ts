@@ -67,37 +67,35 @@ export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { stem
 }
 
 /**
- * A regex over stems that each hold a character beyond Latin-1, matching from the first such
- * character on (what comes before it behind a lookbehind), so that the engine looks for those
- * characters alone: English text with one curly quote is not tried at every word that starts
- * like "yukarıdaki". `stemAt` turns a match back into its stem and where the stem starts.
+ * Stems that each hold a character beyond Latin-1, found from the first such character on:
+ * their `tails`, which the native scanner notes where it narrows text to Latin-1 (match.ts).
+ * `at(text, offset)` gives the stems whose tail is at `offset`, each with where it starts, having
+ * checked what comes before the tail and the word boundaries the whole stem needs, as the
+ * regex of stemSource would.
  *
  * @example
  * const index = tailIndex(['yukarıdaki', 'игнорир']);
- * index.pattern.exec('tüm yukarıdaki'); // matches "ıdaki" at 9
- * index.stemAt(9, 'ıdaki'); // [4, 'yukarıdaki']
+ * index.tails; // ['ıdaki', 'игнорир']
+ * index.at('tüm yukarıdaki', 9); // [[4, 'yukarıdaki']]
  */
-export function tailIndex(stems: readonly string[]): { pattern: RegExp; stemAt: (at: number, tail: string) => [number, string] } {
-  const byTail = new Map<string, { lead: number; stem: string }>();
-  const alternatives: string[] = [];
-  const whole: string[] = [];
-  for (const stem of stems) {
+export function tailIndex(stems: readonly string[]): { tails: string[]; at: (text: string, offset: number) => [number, string][] } {
+  const byFirst = new Map<string, { lead: number; stem: string; wordStart: boolean; wordEnd: boolean }[]>();
+  const tails = stems.map((stem) => {
     const text = literal(stem);
     const lead = text.search(/[\u0100-\uffff]/);
     if (lead < 0) throw new Error(`stem ${JSON.stringify(stem)}: no character beyond Latin-1`);
     const tail = text.slice(lead);
-    if (byTail.has(tail)) throw new Error(`stem ${JSON.stringify(stem)}: its tail ${JSON.stringify(tail)} is another stem's`);
-    byTail.set(tail, { lead, stem: text });
-    if (lead === 0) whole.push(stem);
-    // The lookbehind after the first character of the tail: before it, the engine would try it at every position.
-    else alternatives.push(`${escape(tail[0]!)}(?<=${/^\w/.test(text) ? '\\b' : ''}${escape(text.slice(0, lead + 1))})${escape(tail.slice(1))}${stem.endsWith(WORD_END) ? '\\b' : ''}`);
-  }
-  if (whole.length > 0) alternatives.push(stemSource(whole));
-  const stemAt = (at: number, tail: string): [number, string] => {
-    const { lead, stem } = byTail.get(tail)!;
-    return [at - lead, stem];
-  };
-  return { pattern: new RegExp(alternatives.join('|'), 'g'), stemAt };
+    byFirst.set(tail[0]!, [...(byFirst.get(tail[0]!) ?? []), { lead, stem: text, wordStart: /^[a-z0-9_]/i.test(text), wordEnd: stem.endsWith(WORD_END) }]);
+    return tail;
+  });
+  const at = (text: string, offset: number): [number, string][] =>
+    (byFirst.get(text[offset]!) ?? []).flatMap(({ lead, stem, wordStart, wordEnd }): [number, string][] => {
+      const start = offset - lead;
+      if (start < 0 || !text.startsWith(stem, start)) return [];
+      if (wordStart && WORD.test(text[start - 1] ?? '')) return [];
+      return wordEnd && WORD.test(text[start + stem.length] ?? '') ? [] : [[start, stem]];
+    });
+  return { tails, at };
 }
 
 /** What `\b` counts as a word character. */

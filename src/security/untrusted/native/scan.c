@@ -23,9 +23,9 @@
 typedef struct {
   Words words;
   Starts starts;
-  /* The rules' trigger words (null until configured), and no start units: what triggers() narrows text with. */
+  /* The rules' trigger words and where other-script ones start (null until configured), and no start units at all. */
   Words *triggers;
-  Starts *no_starts;
+  Starts *trigger_starts, *no_starts;
   /* The text, one byte a character, after FRONT zero bytes and before WORDS_PAD more. */
   uint8_t *buffer;
   uint16_t *units;
@@ -38,26 +38,28 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
-/* A string argument of at most MAX_STARTS units into `units` (its length into `count`); false with an error thrown if it is not one. */
-static int units_of(napi_env env, napi_value value, const char *name, uint16_t *units, size_t *count) {
-  char message[96];
+/* A string argument of at most MAX_STARTS units into `units` (its length into `count`); false with an error thrown, naming `who` and `name`, if it is not one. */
+static int units_of(napi_env env, napi_value value, const char *who, const char *name, uint16_t *units, size_t *count) {
+  char message[128];
   if (napi_get_value_string_utf16(env, value, NULL, 0, count) != napi_ok) {
-    snprintf(message, sizeof message, "configure: %s must be a string", name);
+    snprintf(message, sizeof message, "%s: %s must be a string", who, name);
     fail(env, message);
     return 0;
   }
   if (*count > MAX_STARTS) {
-    snprintf(message, sizeof message, "configure: %s must be a string of at most 4096 characters", name);
+    snprintf(message, sizeof message, "%s: %s must be a string of at most 4096 characters", who, name);
     fail(env, message);
     return 0;
   }
   return napi_get_value_string_utf16(env, value, (char16_t *)units, MAX_STARTS + 1, count) == napi_ok;
 }
 
-/* An array of at most MAX_OTHER_WORDS strings of 1 to OTHER_LENGTH units into `words`; false with an error thrown if it is not one. */
-static int other_words_of(napi_env env, napi_value value, OtherWord *words, uint32_t *count) {
+/* An array of at most MAX_OTHER_WORDS strings of 1 to OTHER_LENGTH units into `words`; false with an error thrown, naming `who`, if it is not one. */
+static int other_words_of(napi_env env, napi_value value, const char *who, OtherWord *words, uint32_t *count) {
+  char message[128];
   if (napi_get_array_length(env, value, count) != napi_ok || *count > MAX_OTHER_WORDS) {
-    fail(env, "configure: others must be an array of at most 128 words");
+    snprintf(message, sizeof message, "%s: others must be an array of at most 128 words", who);
+    fail(env, message);
     return 0;
   }
   for (uint32_t i = 0; i < *count; i++) {
@@ -66,7 +68,8 @@ static int other_words_of(napi_env env, napi_value value, OtherWord *words, uint
     uint16_t units[OTHER_LENGTH + 1];
     if (napi_get_element(env, value, i, &item) != napi_ok || napi_get_value_string_utf16(env, item, NULL, 0, &length) != napi_ok || length == 0 || length > OTHER_LENGTH ||
         napi_get_value_string_utf16(env, item, (char16_t *)units, OTHER_LENGTH + 1, &length) != napi_ok) {
-      fail(env, "configure: every other-script word must be a string of 1 to 32 characters");
+      snprintf(message, sizeof message, "%s: every other-script word must be a string of 1 to 32 characters", who);
+      fail(env, message);
       return 0;
     }
     memset(&words[i], 0, sizeof words[i]);
@@ -132,9 +135,9 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   uint16_t units[MAX_STARTS + 1], touches[MAX_STARTS + 1];
   OtherWord others[MAX_OTHER_WORDS];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 5) return fail(env, "configure(words, flags, starts, touches, others) takes two arrays, two strings and an array");
-  if (argc >= 3 && !units_of(env, argv[2], "starts", units, &start_count)) return NULL;
-  if (argc >= 4 && !units_of(env, argv[3], "touches", touches, &touch_count)) return NULL;
-  if (argc == 5 && !other_words_of(env, argv[4], others, &other_count)) return NULL;
+  if (argc >= 3 && !units_of(env, argv[2], "configure", "starts", units, &start_count)) return NULL;
+  if (argc >= 4 && !units_of(env, argv[3], "configure", "touches", touches, &touch_count)) return NULL;
+  if (argc == 5 && !other_words_of(env, argv[4], "configure", others, &other_count)) return NULL;
   Starts *starts = malloc(sizeof(Starts));
   if (!starts) return fail(env, "configure: out of memory");
   /* The starts first: words found wrong leave both as they were. */
@@ -144,19 +147,40 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   return wrong ? fail(env, wrong) : NULL;
 }
 
-/* configureTriggers(words: string[], flags: number[]): the words triggers() finds, as configure takes them. */
+/*
+ * configureTriggers(words: string[], flags: number[], starts = '', others = []): the words
+ * triggers() finds, as configure takes them, and where it notes other-script words and units
+ * that start a trigger (as configure's starts and others).
+ */
 static napi_value configure_triggers(napi_env env, napi_callback_info info) {
   Scanner *s;
-  size_t argc = 2;
-  napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "configureTriggers(words, flags) takes two arrays");
-  Words *triggers = s->triggers ? s->triggers : calloc(1, sizeof(Words));
-  if (!triggers) return fail(env, "configureTriggers: out of memory");
-  if (!words_of(env, argv[0], argv[1], "configureTriggers", triggers)) {
-    if (!s->triggers) free(triggers);
-    return NULL;
+  size_t argc = 4, start_count = 0;
+  napi_value argv[4];
+  uint32_t other_count = 0;
+  uint16_t units[MAX_STARTS + 1];
+  OtherWord others[MAX_OTHER_WORDS];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 4) return fail(env, "configureTriggers(words, flags, starts, others) takes two arrays, a string and an array");
+  if (argc >= 3 && !units_of(env, argv[2], "configureTriggers", "starts", units, &start_count)) return NULL;
+  if (argc == 4 && !other_words_of(env, argv[3], "configureTriggers", others, &other_count)) return NULL;
+  if (!s->triggers) s->triggers = calloc(1, sizeof(Words));
+  if (!s->trigger_starts) {
+    s->trigger_starts = calloc(1, sizeof(Starts));
+    if (s->trigger_starts) s->trigger_starts->low = -1;
   }
-  s->triggers = triggers;
+  Starts *starts = malloc(sizeof(Starts));
+  if (!s->triggers || !s->trigger_starts || !starts) {
+    free(starts);
+    return fail(env, "configureTriggers: out of memory");
+  }
+  /* The starts first: words found wrong leave both as they were. */
+  const char *wrong = starts_set(starts, units, start_count, NULL, 0, others, (int)other_count);
+  if (!wrong && words_of(env, argv[0], argv[1], "configureTriggers", s->triggers)) memcpy(s->trigger_starts, starts, sizeof(Starts));
+  free(starts);
+  if (wrong) {
+    char message[160];
+    snprintf(message, sizeof message, "configureTriggers: %s", strncmp(wrong, "configure: ", 11) == 0 ? wrong + 11 : wrong);
+    return fail(env, message);
+  }
   return NULL;
 }
 
@@ -271,8 +295,10 @@ static napi_value scan(napi_env env, napi_callback_info info) {
 }
 
 /*
- * triggers(text, wide): an Int32Array [offset, word index, ...] of the trigger words in the text
- * (as configureTriggers set them), at most one a position, in text order; `wide` as for scan.
+ * triggers(text, wide): an Int32Array [hit count, offset, word index, ..., start count, offset,
+ * ...]: the trigger words in the text (as configureTriggers set them), at most one a position,
+ * and where its other-script triggers may start (configureTriggers' starts and others), each in
+ * text order; `wide` as for scan.
  */
 static napi_value triggers(napi_env env, napi_callback_info info) {
   Scanner *s;
@@ -280,20 +306,25 @@ static napi_value triggers(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   bool wide;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "triggers(text, wide) takes a string and a boolean");
-  if (!s->triggers) return fail(env, "triggers: configureTriggers first");
+  if (!s->triggers || !s->trigger_starts) return fail(env, "triggers: configureTriggers first");
   if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "triggers: text must be a string");
   if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "triggers: wide must be a boolean");
-  if (n > INT32_MAX / 2 - FRONT - WORDS_PAD) return fail(env, "triggers: text too long");
+  if (n > INT32_MAX / 4 - FRONT - WORDS_PAD) return fail(env, "triggers: text too long");
   if (!reserve(s, n, wide)) return fail(env, "triggers: out of memory");
-  List hits = {0}, none = {0};
-  if (!load(env, s, argv[0], n, wide, s->no_starts, &none)) return fail(env, "triggers: could not read the text");
+  List hits = {0}, starts = {0};
+  if (!load(env, s, argv[0], n, wide, s->trigger_starts, &starts)) {
+    free(starts.items);
+    return fail(env, "triggers: could not read the text");
+  }
   words_find(s->triggers, s->buffer + FRONT, n, s->avx2, &hits);
   release(s);
   napi_value result = NULL, buffer;
   void *data;
-  if (!hits.failed && napi_create_arraybuffer(env, hits.count * sizeof(int32_t), &data, &buffer) == napi_ok && napi_create_typedarray(env, napi_int32_array, hits.count, buffer, 0, &result) == napi_ok && hits.count)
-    memcpy(data, hits.items, hits.count * sizeof(int32_t));
+  size_t total = 2 + hits.count + starts.count;
+  if (!hits.failed && !starts.failed && napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) == napi_ok && napi_create_typedarray(env, napi_int32_array, total, buffer, 0, &result) == napi_ok)
+    put(put(data, &hits, 2), &starts, 1);
   free(hits.items);
+  free(starts.items);
   return result ? result : fail(env, "triggers: out of memory");
 }
 
@@ -360,6 +391,7 @@ static void finalize(napi_env env, void *data, void *hint) {
   free(s->buffer);
   free(s->units);
   free(s->triggers);
+  free(s->trigger_starts);
   free(s->no_starts);
   free(s);
 }
