@@ -80,9 +80,9 @@ describe('leetspeak', () => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
       return Math.floor((seed / 0x80000000) * below);
     };
-    const pieces = ['a1b', 'x9', 'abc', '123', 'A1b', 'a_1', 'é1', '1é', 'д1', '1д', '😀', 'ab1', '1gn0r3', ' ', '\n', '%41', '&#65;', '\\x41', '%', '&', '\\', 'hello', 'w0rld', 'Z', '_'];
-    const texts = ['', 'a', 'ab1', loadCorpus().map((sample) => sample.text).join('\n')];
-    for (let i = 0; i < 300; i += 1) texts.push(Array.from({ length: next(400) }, () => pieces[next(pieces.length)]).join(next(3) === 0 ? '' : ' '));
+    const pieces = ['a1b', 'x9', 'abc', '123', 'A1b', 'a_1', 'é1', '1é', 'д1', '1д', '😀', 'ab1', '1gn0r3', ' ', '\n', '%41', '&#65;', '\\x41', '%', '&', '\\', 'hello', 'w0rld', 'Z', '_', 'revers', 'backwards', 'right to left', 'reve', 'backward'];
+    const texts = ['', 'a', 'ab1', 'revers', 'xbackwards', 'right to lef', 'right to left', loadCorpus().map((sample) => sample.text).join('\n')];
+    for (let i = 0; i < 600; i += 1) texts.push(Array.from({ length: next(i < 300 ? 400 : 8) }, () => pieces[next(pieces.length)]).join(next(3) === 0 ? '' : ' '));
     let words = 0;
     for (const text of texts) {
       const script = obfuscationSigns(text, null);
@@ -91,6 +91,7 @@ describe('leetspeak', () => {
       words += script.words.reduce((sum, count) => sum + count, 0);
     }
     expect(words).toBeGreaterThan(10_000);
+    expect(texts.filter((text) => obfuscationSigns(text, native).reversed).length).toBeGreaterThan(100);
     const loose = native as unknown as { signs: (...args: unknown[]) => Int32Array };
     expect(() => loose.signs(42, false, 400)).toThrow('signs: text must be a string');
     expect(() => loose.signs('text', false)).toThrow('signs(text, wide, block) takes a string, a boolean and a number');

@@ -100,12 +100,10 @@ export interface ObfuscationSigns {
 }
 
 export function obfuscationSigns(region: string, scanner: NativeScanner | null = native): ObfuscationSigns {
-  // (Every hint holds one of these words.)
-  const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
   if (scanner) {
     const counts = scanner.signs(region, wide(region), BLOCK);
-    const blocks = counts.length / 3;
-    return { length: region.length, words: counts.subarray(0, blocks), mixed: counts.subarray(blocks, 2 * blocks), escapeStarts: counts.subarray(2 * blocks), reversed };
+    const blocks = (counts.length - 1) / 3;
+    return { length: region.length, words: counts.subarray(0, blocks), mixed: counts.subarray(blocks, 2 * blocks), escapeStarts: counts.subarray(2 * blocks, 3 * blocks), reversed: counts[3 * blocks] === 1 };
   }
   const blocks = Math.ceil(region.length / BLOCK) + 1;
   const words = new Int32Array(blocks);
@@ -135,6 +133,8 @@ export function obfuscationSigns(region: string, scanner: NativeScanner | null =
     length = digits = letters = 0;
     other = false;
   }
+  // (Every hint holds one of these words.)
+  const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
   return { length: region.length, words, mixed, escapeStarts, reversed };
 }
 

@@ -328,11 +328,34 @@ static napi_value triggers(napi_env env, napi_callback_info info) {
   return result ? result : fail(env, "triggers: out of memory");
 }
 
+/* What signs() sees in a character: a digit, a lowercase ASCII letter, another word character (a capital, "_"), an escape's start. */
+enum { DIGIT = 1, LOWER = 2, OTHER = 4, ESCAPE = 8 };
+static uint8_t SIGN_KIND[256];
+
+/* Whether `b` holds `word` (as it is, byte for byte), looked for by its character at `key` (a rare one: "v" of "revers"). */
+static int holds(const uint8_t *b, size_t n, const char *word, size_t key) {
+  size_t length = strlen(word);
+  if (n < length) return 0;
+  const uint8_t *end = b + n - (length - key);
+  for (const uint8_t *p = b + key; p <= end && (p = memchr(p, word[key], (size_t)(end - p) + 1)) != NULL; p++)
+    if (memcmp(p - key, word, length) == 0) return 1;
+  return 0;
+}
+
+static void sign_kinds(void) {
+  for (int c = '0'; c <= '9'; c++) SIGN_KIND[c] = DIGIT;
+  for (int c = 'a'; c <= 'z'; c++) SIGN_KIND[c] = LOWER;
+  for (int c = 'A'; c <= 'Z'; c++) SIGN_KIND[c] = OTHER;
+  SIGN_KIND['_'] = OTHER;
+  SIGN_KIND['%'] = SIGN_KIND['&'] = SIGN_KIND['\\'] = ESCAPE;
+}
+
 /*
  * signs(text, wide, block): an Int32Array of three counts for each block of `block` characters
  * (and one more): the words of three or more ASCII letters and digits (no capital, no "_") by
  * the block they start in, those of them mixing digits into letters, and the characters an
- * escape starts with ("%", "&", "\\") by block: what ../decode.ts's obfuscationSigns counts.
+ * escape starts with ("%", "&", "\\") by block; then 1 if a hint to read text backwards is
+ * there, else 0: what ../decode.ts's obfuscationSigns finds.
  */
 static napi_value signs(napi_env env, napi_callback_info info) {
   Scanner *s;
@@ -349,37 +372,40 @@ static napi_value signs(napi_env env, napi_callback_info info) {
   List none = {0};
   if (!load(env, s, argv[0], n, wide, s->no_starts, &none)) return fail(env, "signs: could not read the text");
   const uint8_t *b = s->buffer + FRONT;
-  size_t blocks = (n + (size_t)block - 1) / (size_t)block + 1;
+  size_t blocks = (n + (size_t)block - 1) / (size_t)block + 1, total = 3 * blocks + 1;
   napi_value result = NULL, buffer;
   void *data;
-  if (napi_create_arraybuffer(env, 3 * blocks * sizeof(int32_t), &data, &buffer) != napi_ok || napi_create_typedarray(env, napi_int32_array, 3 * blocks, buffer, 0, &result) != napi_ok) {
+  if (napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) != napi_ok || napi_create_typedarray(env, napi_int32_array, total, buffer, 0, &result) != napi_ok) {
     release(s);
     return fail(env, "signs: out of memory");
   }
   int32_t *words = data, *mixed = words + blocks, *escapes = mixed + blocks;
-  memset(data, 0, 3 * blocks * sizeof(int32_t));
-  size_t length = 0, digits = 0, letters = 0;
-  int other = 0;
+  memset(data, 0, total * sizeof(int32_t));
+  /* The block is counted on, not divided out: a division at every character was most of the time. */
+  size_t length = 0, at = 0, word_at = 0, edge = (size_t)block;
+  unsigned kinds = 0;
   /* One past the end reads the first padding zero: no word character, which ends the last word. */
   for (size_t i = 0; i <= n; i++) {
-    uint8_t c = b[i];
-    int digit = c >= '0' && c <= '9', lower = c >= 'a' && c <= 'z';
-    if (digit || lower || c == '_' || (c >= 'A' && c <= 'Z')) {
-      length++;
-      digits += (size_t)digit;
-      letters += (size_t)lower;
-      other |= !digit && !lower;
+    if (i == edge) {
+      at++;
+      edge += (size_t)block;
+    }
+    unsigned k = SIGN_KIND[b[i]];
+    if (k & (DIGIT | LOWER | OTHER)) {
+      if (length++ == 0) word_at = at;
+      kinds |= k;
       continue;
     }
-    if (c == '%' || c == '&' || c == '\\') escapes[i / (size_t)block]++;
-    if (length >= 3 && !other) {
-      size_t at = (i - length) / (size_t)block;
-      words[at]++;
-      if (digits && letters) mixed[at]++;
+    escapes[at] += (int32_t)(k >> 3);
+    if (length >= 3 && !(kinds & OTHER)) {
+      words[word_at]++;
+      mixed[word_at] += (kinds & (DIGIT | LOWER)) == (DIGIT | LOWER);
     }
-    length = digits = letters = 0;
-    other = 0;
+    length = 0;
+    kinds = 0;
   }
+  /* Last, whether a hint to read text backwards is there at all (every hint holds one of these). */
+  escapes[blocks] = holds(b, n, "revers", 2) || holds(b, n, "backwards", 2) || holds(b, n, "right to left", 11);
   release(s);
   return result;
 }
@@ -405,6 +431,7 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   s->starts.low = s->no_starts->low = -1;
+  sign_kinds();
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   const char *no_avx2 = getenv("AOS_SCAN_NO_AVX2");
