@@ -6,14 +6,12 @@
  * the text it reads, where the rules' trigger words are (../match.ts), by the same word finder.
  * Node-API only (node_api.h): one build loads in every Node.js from 20 on.
  */
-#define NAPI_VERSION 8
-#include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "args.h"
 #include "runs.h"
-#include "units.h"
-#include "words.h"
+#include "signs.h"
 
 #define FRONT 16
 #define DENSE 4
@@ -32,93 +30,6 @@ typedef struct {
   size_t capacity, unit_capacity;
   int avx2;
 } Scanner;
-
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_error(env, "ERR_AOSIQ_SCAN", message);
-  return NULL;
-}
-
-/* A string argument of at most MAX_STARTS units into `units` (its length into `count`); false with an error thrown, naming `who` and `name`, if it is not one. */
-static int units_of(napi_env env, napi_value value, const char *who, const char *name, uint16_t *units, size_t *count) {
-  char message[128];
-  if (napi_get_value_string_utf16(env, value, NULL, 0, count) != napi_ok) {
-    snprintf(message, sizeof message, "%s: %s must be a string", who, name);
-    fail(env, message);
-    return 0;
-  }
-  if (*count > MAX_STARTS) {
-    snprintf(message, sizeof message, "%s: %s must be a string of at most 4096 characters", who, name);
-    fail(env, message);
-    return 0;
-  }
-  return napi_get_value_string_utf16(env, value, (char16_t *)units, MAX_STARTS + 1, count) == napi_ok;
-}
-
-/* An array of at most MAX_OTHER_WORDS strings of 1 to OTHER_LENGTH units into `words`; false with an error thrown, naming `who`, if it is not one. */
-static int other_words_of(napi_env env, napi_value value, const char *who, OtherWord *words, uint32_t *count) {
-  char message[128];
-  if (napi_get_array_length(env, value, count) != napi_ok || *count > MAX_OTHER_WORDS) {
-    snprintf(message, sizeof message, "%s: others must be an array of at most 128 words", who);
-    fail(env, message);
-    return 0;
-  }
-  for (uint32_t i = 0; i < *count; i++) {
-    napi_value item;
-    size_t length;
-    uint16_t units[OTHER_LENGTH + 1];
-    if (napi_get_element(env, value, i, &item) != napi_ok || napi_get_value_string_utf16(env, item, NULL, 0, &length) != napi_ok || length == 0 || length > OTHER_LENGTH ||
-        napi_get_value_string_utf16(env, item, (char16_t *)units, OTHER_LENGTH + 1, &length) != napi_ok) {
-      snprintf(message, sizeof message, "%s: every other-script word must be a string of 1 to 32 characters", who);
-      fail(env, message);
-      return 0;
-    }
-    memset(&words[i], 0, sizeof words[i]);
-    memcpy(words[i].units, units, length * sizeof(uint16_t));
-    words[i].length = (uint8_t)length;
-  }
-  return 1;
-}
-
-/* Words and their flags (two arrays as long) into `words`; false with an error thrown, and `words` as it was, if they are not. */
-static int words_of(napi_env env, napi_value list, napi_value flag_list, const char *name, Words *words) {
-  uint32_t count, flag_count;
-  char message[96];
-  if (napi_get_array_length(env, list, &count) != napi_ok || count > MAX_WORDS) {
-    snprintf(message, sizeof message, "%s: words must be an array of at most %d", name, MAX_WORDS);
-    fail(env, message);
-    return 0;
-  }
-  if (napi_get_array_length(env, flag_list, &flag_count) != napi_ok || flag_count != count) {
-    snprintf(message, sizeof message, "%s: flags must be an array as long as words", name);
-    fail(env, message);
-    return 0;
-  }
-  char(*texts)[MAX_LENGTH + 2] = malloc(sizeof(*texts) * MAX_WORDS);
-  const char **pointers = malloc(sizeof(*pointers) * MAX_WORDS);
-  size_t *lengths = malloc(sizeof(*lengths) * MAX_WORDS);
-  int32_t *flags = malloc(sizeof(*flags) * MAX_WORDS);
-  Words *set = malloc(sizeof(Words));
-  const char *wrong = !texts || !pointers || !lengths || !flags || !set ? "out of memory" : NULL;
-  for (uint32_t i = 0; i < count && !wrong; i++) {
-    napi_value item, flag;
-    if (napi_get_element(env, list, i, &item) != napi_ok || napi_get_value_string_latin1(env, item, texts[i], sizeof texts[i], &lengths[i]) != napi_ok) wrong = "every word must be a string";
-    else if (napi_get_element(env, flag_list, i, &flag) != napi_ok || napi_get_value_int32(env, flag, &flags[i]) != napi_ok) wrong = "every flag must be a number";
-    pointers[i] = texts[i];
-  }
-  /* Set aside and copied in whole, so that words found wrong leave the scanner as it was. */
-  if (!wrong) wrong = words_set(set, pointers, lengths, flags, (int)count);
-  if (!wrong) memcpy(words, set, sizeof(Words));
-  free(texts);
-  free(pointers);
-  free(lengths);
-  free(flags);
-  free(set);
-  if (wrong) {
-    snprintf(message, sizeof message, "%s: %s", name, wrong);
-    fail(env, message);
-  }
-  return !wrong;
-}
 
 /*
  * configure(words: string[], flags: number[], starts = '', touches = '', others = []): the words
@@ -239,6 +150,33 @@ static int32_t *put(int32_t *out, const List *list, size_t per) {
 }
 
 /*
+ * The text and `wide` arguments into the buffer, as load() reads them (its length into `n`);
+ * false with an error thrown, naming `who`, if they cannot be. The buffer is let go by release().
+ */
+static int text_of(napi_env env, Scanner *s, napi_value text, napi_value wide_value, const char *who, const Starts *starts, List *found, size_t *n) {
+  bool wide;
+  const char *wrong = NULL;
+  if (napi_get_value_string_utf16(env, text, NULL, 0, n) != napi_ok) wrong = "text must be a string";
+  else if (napi_get_value_bool(env, wide_value, &wide) != napi_ok) wrong = "wide must be a boolean";
+  else if (*n > INT32_MAX / 4 - FRONT - WORDS_PAD) wrong = "text too long";
+  else if (!reserve(s, *n, wide)) wrong = "out of memory";
+  else if (!load(env, s, text, *n, wide, starts, found)) wrong = "could not read the text";
+  if (wrong) {
+    char message[64];
+    snprintf(message, sizeof message, "%s: %s", who, wrong);
+    fail(env, message);
+  }
+  return !wrong;
+}
+
+/* A new Int32Array of `count` numbers (its memory into `data`), or NULL. */
+static napi_value int32_array(napi_env env, size_t count, void **data) {
+  napi_value buffer, array;
+  if (napi_create_arraybuffer(env, count * sizeof(int32_t), data, &buffer) != napi_ok || napi_create_typedarray(env, napi_int32_array, count, buffer, 0, &array) != napi_ok) return NULL;
+  return array;
+}
+
+/*
  * scan(text, wide, maxHits): an Int32Array [flags, hit count, offset, word index, ...,
  * base64 run count, start, end, ..., hex run count, start, end, ..., start count, offset, ...],
  * at most one word a position, in text order. `wide` says the text may hold characters beyond
@@ -250,20 +188,15 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   Scanner *s;
   size_t argc = 3, n;
   napi_value argv[3];
-  bool wide;
   int64_t max_hits;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 3) return fail(env, "scan(text, wide, maxHits) takes a string, a boolean and a number");
-  if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "scan: text must be a string");
-  if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "scan: wide must be a boolean");
   if (napi_get_value_int64(env, argv[2], &max_hits) != napi_ok || max_hits < 1) return fail(env, "scan: maxHits must be a positive number");
-  if (n > INT32_MAX / 2 - FRONT - WORDS_PAD) return fail(env, "scan: text too long");
-  if (!reserve(s, n, wide)) return fail(env, "scan: out of memory");
   List hits = {0}, base64 = {0}, hex = {0}, starts = {0};
   hits.limit = (size_t)max_hits * 2;
   starts.limit = (size_t)max_hits;
-  if (!load(env, s, argv[0], n, wide, &s->starts, &starts)) {
+  if (!text_of(env, s, argv[0], argv[1], "scan", &s->starts, &starts, &n)) {
     free(starts.items);
-    return fail(env, "scan: could not read the text");
+    return NULL;
   }
   int flags = 0;
   uint8_t *bytes = s->buffer + FRONT;
@@ -275,12 +208,10 @@ static napi_value scan(napi_env env, napi_callback_info info) {
     runs_find(bytes, n, s->avx2, &base64, &hex);
   }
   release(s);
-  napi_value result = NULL, buffer;
+  napi_value result = NULL;
   void *data;
   if (starts.full) starts.count = 0;
-  size_t total = 5 + hits.count + base64.count + hex.count + starts.count;
-  if (!hits.failed && !base64.failed && !hex.failed && !starts.failed && napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) == napi_ok &&
-      napi_create_typedarray(env, napi_int32_array, total, buffer, 0, &result) == napi_ok) {
+  if (!hits.failed && !base64.failed && !hex.failed && !starts.failed && (result = int32_array(env, 5 + hits.count + base64.count + hex.count + starts.count, &data)) != NULL) {
     int32_t *out = data;
     *out++ = flags;
     out = put(put(put(out, &hits, 2), &base64, 2), &hex, 2);
@@ -304,50 +235,21 @@ static napi_value triggers(napi_env env, napi_callback_info info) {
   Scanner *s;
   size_t argc = 2, n;
   napi_value argv[2];
-  bool wide;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "triggers(text, wide) takes a string and a boolean");
   if (!s->triggers || !s->trigger_starts) return fail(env, "triggers: configureTriggers first");
-  if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "triggers: text must be a string");
-  if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "triggers: wide must be a boolean");
-  if (n > INT32_MAX / 4 - FRONT - WORDS_PAD) return fail(env, "triggers: text too long");
-  if (!reserve(s, n, wide)) return fail(env, "triggers: out of memory");
   List hits = {0}, starts = {0};
-  if (!load(env, s, argv[0], n, wide, s->trigger_starts, &starts)) {
+  if (!text_of(env, s, argv[0], argv[1], "triggers", s->trigger_starts, &starts, &n)) {
     free(starts.items);
-    return fail(env, "triggers: could not read the text");
+    return NULL;
   }
   words_find(s->triggers, s->buffer + FRONT, n, s->avx2, &hits);
   release(s);
-  napi_value result = NULL, buffer;
+  napi_value result = NULL;
   void *data;
-  size_t total = 2 + hits.count + starts.count;
-  if (!hits.failed && !starts.failed && napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) == napi_ok && napi_create_typedarray(env, napi_int32_array, total, buffer, 0, &result) == napi_ok)
-    put(put(data, &hits, 2), &starts, 1);
+  if (!hits.failed && !starts.failed && (result = int32_array(env, 2 + hits.count + starts.count, &data)) != NULL) put(put(data, &hits, 2), &starts, 1);
   free(hits.items);
   free(starts.items);
   return result ? result : fail(env, "triggers: out of memory");
-}
-
-/* What signs() sees in a character: a digit, a lowercase ASCII letter, another word character (a capital, "_"), an escape's start. */
-enum { DIGIT = 1, LOWER = 2, OTHER = 4, ESCAPE = 8 };
-static uint8_t SIGN_KIND[256];
-
-/* Whether `b` holds `word` (as it is, byte for byte), looked for by its character at `key` (a rare one: "v" of "revers"). */
-static int holds(const uint8_t *b, size_t n, const char *word, size_t key) {
-  size_t length = strlen(word);
-  if (n < length) return 0;
-  const uint8_t *end = b + n - (length - key);
-  for (const uint8_t *p = b + key; p <= end && (p = memchr(p, word[key], (size_t)(end - p) + 1)) != NULL; p++)
-    if (memcmp(p - key, word, length) == 0) return 1;
-  return 0;
-}
-
-static void sign_kinds(void) {
-  for (int c = '0'; c <= '9'; c++) SIGN_KIND[c] = DIGIT;
-  for (int c = 'a'; c <= 'z'; c++) SIGN_KIND[c] = LOWER;
-  for (int c = 'A'; c <= 'Z'; c++) SIGN_KIND[c] = OTHER;
-  SIGN_KIND['_'] = OTHER;
-  SIGN_KIND['%'] = SIGN_KIND['&'] = SIGN_KIND['\\'] = ESCAPE;
 }
 
 /*
@@ -361,53 +263,20 @@ static napi_value signs(napi_env env, napi_callback_info info) {
   Scanner *s;
   size_t argc = 3, n;
   napi_value argv[3];
-  bool wide;
   int32_t block;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 3) return fail(env, "signs(text, wide, block) takes a string, a boolean and a number");
-  if (napi_get_value_string_utf16(env, argv[0], NULL, 0, &n) != napi_ok) return fail(env, "signs: text must be a string");
-  if (napi_get_value_bool(env, argv[1], &wide) != napi_ok) return fail(env, "signs: wide must be a boolean");
-  if (napi_get_value_int32(env, argv[2], &block) != napi_ok || block < 1) return fail(env, "signs: block must be a positive number");
-  if (n > INT32_MAX / 4 - FRONT - WORDS_PAD) return fail(env, "signs: text too long");
-  if (!reserve(s, n, wide)) return fail(env, "signs: out of memory");
   List none = {0};
-  if (!load(env, s, argv[0], n, wide, s->no_starts, &none)) return fail(env, "signs: could not read the text");
-  const uint8_t *b = s->buffer + FRONT;
-  size_t blocks = (n + (size_t)block - 1) / (size_t)block + 1, total = 3 * blocks + 1;
-  napi_value result = NULL, buffer;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 3) return fail(env, "signs(text, wide, block) takes a string, a boolean and a number");
+  if (napi_get_value_int32(env, argv[2], &block) != napi_ok || block < 1) return fail(env, "signs: block must be a positive number");
+  if (!text_of(env, s, argv[0], argv[1], "signs", s->no_starts, &none, &n)) return NULL;
+  size_t total = signs_size(n, (size_t)block);
   void *data;
-  if (napi_create_arraybuffer(env, total * sizeof(int32_t), &data, &buffer) != napi_ok || napi_create_typedarray(env, napi_int32_array, total, buffer, 0, &result) != napi_ok) {
-    release(s);
-    return fail(env, "signs: out of memory");
+  napi_value result = int32_array(env, total, &data);
+  if (result) {
+    memset(data, 0, total * sizeof(int32_t));
+    signs_count(s->buffer + FRONT, n, (size_t)block, data);
   }
-  int32_t *words = data, *mixed = words + blocks, *escapes = mixed + blocks;
-  memset(data, 0, total * sizeof(int32_t));
-  /* The block is counted on, not divided out: a division at every character was most of the time. */
-  size_t length = 0, at = 0, word_at = 0, edge = (size_t)block;
-  unsigned kinds = 0;
-  /* One past the end reads the first padding zero: no word character, which ends the last word. */
-  for (size_t i = 0; i <= n; i++) {
-    if (i == edge) {
-      at++;
-      edge += (size_t)block;
-    }
-    unsigned k = SIGN_KIND[b[i]];
-    if (k & (DIGIT | LOWER | OTHER)) {
-      if (length++ == 0) word_at = at;
-      kinds |= k;
-      continue;
-    }
-    escapes[at] += (int32_t)(k >> 3);
-    if (length >= 3 && !(kinds & OTHER)) {
-      words[word_at]++;
-      mixed[word_at] += (kinds & (DIGIT | LOWER)) == (DIGIT | LOWER);
-    }
-    length = 0;
-    kinds = 0;
-  }
-  /* Last, whether a hint to read text backwards is there at all (every hint holds one of these). */
-  escapes[blocks] = holds(b, n, "revers", 2) || holds(b, n, "backwards", 2) || holds(b, n, "right to left", 11);
   release(s);
-  return result;
+  return result ? result : fail(env, "signs: out of memory");
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -431,7 +300,6 @@ NAPI_MODULE_INIT() {
     return NULL;
   }
   s->starts.low = s->no_starts->low = -1;
-  sign_kinds();
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   __builtin_cpu_init();
   const char *no_avx2 = getenv("AOS_SCAN_NO_AVX2");

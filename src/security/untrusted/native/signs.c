@@ -1,0 +1,55 @@
+/*
+ * The signs of obfuscation ../decode.ts's obfuscationSigns counts, in one pass over the text as
+ * the scanner holds it (one byte a character, beyond Latin-1 as 0xff, no word character).
+ */
+#include "signs.h"
+#include <string.h>
+
+/* What the count sees in a character: a digit, a lowercase ASCII letter, another word character (a capital, "_"), an escape's start. */
+enum { DIGIT = 1, LOWER = 2, OTHER = 4, ESCAPE = 8 };
+
+static inline unsigned kind_of(uint8_t c) {
+  return ((unsigned)(c - '0') < 10) | ((unsigned)(c - 'a') < 26) << 1 | ((unsigned)(c - 'A') < 26 || c == '_') << 2 | (c == '%' || c == '&' || c == '\\') << 3;
+}
+
+/* Whether `b` holds `word` (as it is, byte for byte), looked for by its character at `key` (a rare one: "v" of "revers"). */
+static int holds(const uint8_t *b, size_t n, const char *word, size_t key) {
+  size_t length = strlen(word);
+  if (n < length) return 0;
+  const uint8_t *end = b + n - (length - key);
+  for (const uint8_t *p = b + key; p <= end && (p = memchr(p, word[key], (size_t)(end - p) + 1)) != NULL; p++)
+    if (memcmp(p - key, word, length) == 0) return 1;
+  return 0;
+}
+
+size_t signs_size(size_t n, size_t block) { return 3 * ((n + block - 1) / block + 1) + 1; }
+
+void signs_count(const uint8_t *b, size_t n, size_t block, int32_t *out) {
+  size_t blocks = (n + block - 1) / block + 1;
+  int32_t *words = out, *mixed = words + blocks, *escapes = mixed + blocks;
+  /* The block is counted on, not divided out: a division at every character was most of the time. */
+  size_t length = 0, at = 0, word_at = 0, edge = block;
+  unsigned kinds = 0;
+  /* One past the end reads b[n]: no word character, which ends the last word. */
+  for (size_t i = 0; i <= n; i++) {
+    if (i == edge) {
+      at++;
+      edge += block;
+    }
+    unsigned k = kind_of(b[i]);
+    if (k & (DIGIT | LOWER | OTHER)) {
+      if (length++ == 0) word_at = at;
+      kinds |= k;
+      continue;
+    }
+    escapes[at] += (int32_t)(k >> 3);
+    if (length >= 3 && !(kinds & OTHER)) {
+      words[word_at]++;
+      mixed[word_at] += (kinds & (DIGIT | LOWER)) == (DIGIT | LOWER);
+    }
+    length = 0;
+    kinds = 0;
+  }
+  /* Every hint holds one of these. */
+  escapes[blocks] = holds(b, n, "revers", 2) || holds(b, n, "backwards", 2) || holds(b, n, "right to left", 11);
+}
