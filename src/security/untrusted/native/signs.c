@@ -8,9 +8,17 @@
 /* What the count sees in a character: a digit, a lowercase ASCII letter, another word character (a capital, "_"), an escape's start. */
 enum { DIGIT = 1, LOWER = 2, OTHER = 4, ESCAPE = 8 };
 
-static inline unsigned kind_of(uint8_t c) {
-  return ((unsigned)(c - '0') < 10) | ((unsigned)(c - 'a') < 26) << 1 | ((unsigned)(c - 'A') < 26 || c == '_') << 2 | (c == '%' || c == '&' || c == '\\') << 3;
-}
+/* Those kinds by character, 16 a row (0x80 and up: none). */
+static const uint8_t KIND[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 8, 0, 0, 4,
+    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0,
+};
 
 /* Whether `b` holds `word` (as it is, byte for byte), looked for by its character at `key` (a rare one: "v" of "revers"). */
 static int holds(const uint8_t *b, size_t n, const char *word, size_t key) {
@@ -36,13 +44,14 @@ void signs_count(const uint8_t *b, size_t n, size_t block, int32_t *out) {
       at++;
       edge += block;
     }
-    unsigned k = kind_of(b[i]);
+    unsigned k = KIND[b[i]];
     if (k & (DIGIT | LOWER | OTHER)) {
       if (length++ == 0) word_at = at;
       kinds |= k;
       continue;
     }
-    escapes[at] += (int32_t)(k >> 3);
+    /* (Added only where there is one: an add to the same count at every character waits on the last.) */
+    if (k == ESCAPE) escapes[at]++;
     if (length >= 3 && !(kinds & OTHER)) {
       words[word_at]++;
       mixed[word_at] += (kinds & (DIGIT | LOWER)) == (DIGIT | LOWER);
