@@ -100,8 +100,8 @@ export interface ObfuscationSigns {
 }
 
 export function obfuscationSigns(region: string, scanner: NativeScanner | null = native): ObfuscationSigns {
-  if (scanner) {
-    const counts = scanner.signs(region, wide(region), BLOCK);
+  const counts = nativeSigns(region, scanner);
+  if (counts) {
     const blocks = (counts.length - 1) / 3;
     return { length: region.length, words: counts.subarray(0, blocks), mixed: counts.subarray(blocks, 2 * blocks), escapeStarts: counts.subarray(2 * blocks, 3 * blocks), reversed: counts[3 * blocks] === 1 };
   }
@@ -136,6 +136,15 @@ export function obfuscationSigns(region: string, scanner: NativeScanner | null =
   // (Every hint holds one of these words.)
   const reversed = region.includes('revers') || region.includes('backwards') || region.includes('right to left');
   return { length: region.length, words, mixed, escapeStarts, reversed };
+}
+
+/** The native count of the signs, or null without a scanner or when it fails (out of memory for one huge text, say). */
+function nativeSigns(region: string, scanner: NativeScanner | null): Int32Array | null {
+  try {
+    return scanner?.signs(region, wide(region), BLOCK) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** The most signs of a kind in [from, to): those of every block that meets it. */

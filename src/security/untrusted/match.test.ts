@@ -148,6 +148,9 @@ describe('trigger words', () => {
 
   it('rejects what it cannot take, saying what is wrong, and keeps the words it had', () => {
     expect(() => bare.triggers('text', false)).toThrow('triggers: configureTriggers first');
+    expect(() => bare.configureTriggers(['ignore'], [])).toThrow('configureTriggers: flags must be an array as long as words');
+    expect(() => bare.configureTriggers(['|x'], [12])).toThrow('configureTriggers: a followed word is a character other than a letter or space, a space, then its words');
+    expect(() => bare.triggers('text', false)).toThrow('triggers: configureTriggers first');
     const scalar = withTriggers(bare);
     const loose = scalar as unknown as { triggers: (...args: unknown[]) => Int32Array; configureTriggers: (...args: unknown[]) => void };
     expect(() => loose.triggers(42, false)).toThrow('triggers: text must be a string');

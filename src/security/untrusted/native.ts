@@ -64,3 +64,18 @@ export const native = ((): NativeScanner | null => {
 
 /** Why the native scanner is not in use, or null when it is. */
 export const nativeReason = (): string | null => reason;
+
+/**
+ * The shared instance configured by `apply`, or null if there is none or it refuses the
+ * configuration (a build older than this code, say): the caller then finds the same by
+ * JavaScript, and `nativeReason()` says why.
+ */
+export function configured(apply: (scanner: NativeScanner) => NativeScanner): NativeScanner | null {
+  if (!native) return null;
+  try {
+    return apply(native);
+  } catch (error) {
+    reason = `not usable (${(error as Error).message.split('\n')[0]}); npm run build:native rebuilds it`;
+    return null;
+  }
+}

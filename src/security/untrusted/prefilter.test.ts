@@ -102,6 +102,15 @@ describe('prefilter', () => {
     }
   });
 
+  it('reads a long run of snake_case words once, not once for each "_" in it (400 KB of "key_" took minutes so)', () => {
+    for (const text of ['key_'.repeat(100_000), `?a=${'key_'.repeat(100_000)}`, `${'a_'.repeat(200_000)}?q=user_email`]) {
+      const expected = scriptPrefilter(text, 400);
+      expect(nativePrefilter(native, text, 400)).toEqual(expected);
+      expect(detectInjection(text).flagged).toBe(false);
+    }
+    expect(scriptPrefilter(`${'a_'.repeat(200_000)}?q=user_email`, 400).anchors).toHaveLength(1);
+  });
+
   it('refuses an anchor the native scanner would take slowly or not at all, saying which', () => {
     // A word without a boundary before it is found inside other words, which loosens its filter bucket for every word in it.
     expect(() => scannerWords([], [{ source: String.raw`(?<=in )base64`, starts: ['base64'] }])).toThrow(/anchor pattern \(\?<=in \)base64: a start that is a word needs \\b first/);

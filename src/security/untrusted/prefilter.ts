@@ -5,7 +5,7 @@
  * (native/scan.c, built by `npm install` when a C compiler is at hand) finds all of it in one
  * pass; without it, the regexes and block tests below find the same (prefilter.test.ts).
  */
-import { CANDIDATE, FOLLOWED, native as shared, nativeReason, type NativeScanner, stemWords, WORD_END, WORD_START, wide } from './native.js';
+import { CANDIDATE, configured, FOLLOWED, nativeReason, type NativeScanner, stemWords, WORD_END, WORD_START, wide } from './native.js';
 import { stemSource, stems } from './stems.js';
 
 /**
@@ -50,8 +50,9 @@ const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   { source: String.raw`[?&#/=]\{\{?[a-z_]+\}`, starts: [...'?&#/='].map((before) => `${before}{`) },
   { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
   // A query parameter whose value names a secret ("?q=api_key"), found at the "=" or "_" before that name, not at every "?" and "&" of code and URLs.
-  // (Each lookbehind after the character it ends with: before it, the regex would try it at every position.)
-  { source: String.raw`(?:=(?<=[?&][a-z_]+=)|_(?<=[?&][a-z_]+=(?:[a-z]+_)*[a-z]+_))(?:${SECRETS.join('|')})`, starts: SECRETS.flatMap((secret) => [`=${secret}`, `_${secret}`]) },
+  // Each lookbehind comes after the character it ends with (before it, the regex would try it at every position), and the one at "_" reads
+  // back at most eight words: unbounded, it read the whole run at every "_" of "key_key_key...", quadratic in the run's length.
+  { source: String.raw`(?:=(?<=[?&][a-z_]+=)|_(?<=[?&][a-z_]+=(?:[a-z]+_){0,8}))(?:${SECRETS.join('|')})`, starts: SECRETS.flatMap((secret) => [`=${secret}`, `_${secret}`]) },
 ];
 /** Long text is read only around these (case-insensitive, on the original text). */
 export const ANCHOR = new RegExp([stemSource(ANCHOR_STEMS), ...ANCHOR_PATTERNS.map((pattern) => pattern.source)].join('|'), 'gi');
@@ -111,9 +112,10 @@ export function prefilter(text: string, spacing: number): Prefiltered {
   }
 }
 
-/** Which prefilter `prefilter` uses, and why when it is not the native one. */
+/** Whether the native scanner is in use (for the prefilter and the trigger words alike), and why not when it is not. */
 export function prefilterKind(): { native: boolean; simd: boolean; reason: string | null } {
-  return { native: native !== null, simd: native?.avx2 ?? false, reason: nativeReason() };
+  const reason = nativeReason();
+  return { native: native !== null && reason === null, simd: native?.avx2 ?? false, reason };
 }
 
 /** The same facts found by JavaScript alone. */
@@ -236,7 +238,7 @@ export function withAnchors(scanner: NativeScanner): NativeScanner {
   return scanner;
 }
 
-const native = shared && withAnchors(shared);
+const native = configured(withAnchors);
 
 /**
  * The runs of at least `least` characters that pass `accepts`. A run that long covers a whole

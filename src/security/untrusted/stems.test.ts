@@ -50,5 +50,11 @@ describe('stem patterns', () => {
     expect(found).toEqual([[4, 'yukarıdaki'], [32, 'игнорир'], [43, 'bỏ qua']]);
     expect(index.at(text, 0)).toEqual([]);
     expect(() => tailIndex(['ignore'])).toThrow('stem "ignore": no character beyond Latin-1');
+    // A stem ending in a character that is no word character to a regex ends where one follows, as \b would have it.
+    const agent = tailIndex(['агент$']);
+    const pattern = new RegExp(stemSource(['агент$']), 'g');
+    for (const text of ['агент ', 'агентa', 'агент', 'xагентy']) {
+      expect([...text].flatMap((_, offset) => agent.at(text, offset)), text).toEqual([...text.matchAll(pattern)].map((match) => [match.index, 'агент']));
+    }
   });
 });

@@ -35,8 +35,9 @@ export function stemSource(stems: Iterable<string>): string {
 
 /**
  * A pattern over the stems of many owners (rules), and the owners of a hit: those with a stem
- * at that place. `stems` are those the pattern finds, no one the start of another: at most one a place. The pattern finds only the shortest stems ("email" for "email" and "email
- * tool"); an owner of a longer stem is one of a hit's owners only where that stem is there too.
+ * at that place. The pattern finds only the shortest stems ("email" for "email" and "email
+ * tool"), its `stems`, no one the start of another (so at most one starts at a place); an owner
+ * of a longer stem is one of a hit's owners only where that stem is there too.
  *
  * @example
  * const index = stemIndex([['ignor', 'a'], ['ignore', 'b']]);
@@ -59,7 +60,7 @@ export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { stem
     if (found.longer.length === 0) return found.always;
     const all = [...found.always];
     for (const { owner, text: stem, wordEnd } of found.longer) {
-      if (!all.includes(owner) && text.startsWith(stem, at) && !(wordEnd && WORD.test(text[at + stem.length] ?? ''))) all.push(owner);
+      if (!all.includes(owner) && text.startsWith(stem, at) && (!wordEnd || boundary(text, at + stem.length))) all.push(owner);
     }
     return all;
   };
@@ -92,14 +93,19 @@ export function tailIndex(stems: readonly string[]): { tails: string[]; at: (tex
     (byFirst.get(text[offset]!) ?? []).flatMap(({ lead, stem, wordStart, wordEnd }): [number, string][] => {
       const start = offset - lead;
       if (start < 0 || !text.startsWith(stem, start)) return [];
-      if (wordStart && WORD.test(text[start - 1] ?? '')) return [];
-      return wordEnd && WORD.test(text[start + stem.length] ?? '') ? [] : [[start, stem]];
+      if (wordStart && !boundary(text, start)) return [];
+      return wordEnd && !boundary(text, start + stem.length) ? [] : [[start, stem]];
     });
   return { tails, at };
 }
 
 /** What `\b` counts as a word character. */
 const WORD = /^\w$/;
+
+/** Whether a regex's `\b` (no u flag) holds at `at`: a word character on one side only. */
+function boundary(text: string, at: number): boolean {
+  return WORD.test(text[at - 1] ?? '') !== WORD.test(text[at] ?? '');
+}
 
 /** The stems no other stem is a prefix of. */
 function shortest(stems: Iterable<string>): string[] {

@@ -10,7 +10,7 @@ napi_value fail(napi_env env, const char *message) {
 }
 
 int units_of(napi_env env, napi_value value, const char *who, const char *name, uint16_t *units, size_t *count) {
-  char message[128];
+  char message[160];
   if (napi_get_value_string_utf16(env, value, NULL, 0, count) != napi_ok) {
     snprintf(message, sizeof message, "%s: %s must be a string", who, name);
     fail(env, message);
@@ -25,7 +25,7 @@ int units_of(napi_env env, napi_value value, const char *who, const char *name, 
 }
 
 int other_words_of(napi_env env, napi_value value, const char *who, OtherWord *words, uint32_t *count) {
-  char message[128];
+  char message[160];
   if (napi_get_array_length(env, value, count) != napi_ok || *count > MAX_OTHER_WORDS) {
     snprintf(message, sizeof message, "%s: others must be an array of at most 128 words", who);
     fail(env, message);
@@ -50,7 +50,7 @@ int other_words_of(napi_env env, napi_value value, const char *who, OtherWord *w
 
 int words_of(napi_env env, napi_value list, napi_value flag_list, const char *who, Words *words) {
   uint32_t count, flag_count;
-  char message[96];
+  char message[160];
   if (napi_get_array_length(env, list, &count) != napi_ok || count > MAX_WORDS) {
     snprintf(message, sizeof message, "%s: words must be an array of at most %d", who, MAX_WORDS);
     fail(env, message);

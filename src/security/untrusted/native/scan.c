@@ -2,8 +2,8 @@
  * The injection detector's prefilter (../prefilter.ts) in native code: where a tool result's
  * anchor words are (words.c, follow.c), where its runs of base64 or hex characters are (runs.c),
  * and where other-script anchors may start (units.c). The detector reads long text only around what
- * this finds, so a megabyte of ordinary output costs a fraction of a database commit. Then, in
- * the text it reads, where the rules' trigger words are (../match.ts), by the same word finder.
+ * this finds. Then, in the text it reads, where the rules' trigger words are (../match.ts), by
+ * the same word finder, and the signs of obfuscation it holds (signs.c, ../decode.ts).
  * Node-API only (node_api.h): one build loads in every Node.js from 20 on.
  */
 #include <stdio.h>
@@ -55,7 +55,12 @@ static napi_value configure(napi_env env, napi_callback_info info) {
   const char *wrong = starts_set(starts, units, start_count, touches, touch_count, others, (int)other_count);
   if (!wrong && words_of(env, argv[0], argv[1], "configure", &s->words)) memcpy(&s->starts, starts, sizeof(Starts));
   free(starts);
-  return wrong ? fail(env, wrong) : NULL;
+  if (wrong) {
+    char message[160];
+    snprintf(message, sizeof message, "configure: %s", wrong);
+    return fail(env, message);
+  }
+  return NULL;
 }
 
 /*
@@ -73,23 +78,23 @@ static napi_value configure_triggers(napi_env env, napi_callback_info info) {
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc < 2 || argc > 4) return fail(env, "configureTriggers(words, flags, starts, others) takes two arrays, a string and an array");
   if (argc >= 3 && !units_of(env, argv[2], "configureTriggers", "starts", units, &start_count)) return NULL;
   if (argc == 4 && !other_words_of(env, argv[3], "configureTriggers", others, &other_count)) return NULL;
-  if (!s->triggers) s->triggers = calloc(1, sizeof(Words));
-  if (!s->trigger_starts) {
-    s->trigger_starts = calloc(1, sizeof(Starts));
-    if (s->trigger_starts) s->trigger_starts->low = -1;
+  /* Set aside until both are found right: a refused configuration leaves the scanner as it was (unconfigured, it still says so). */
+  Words *words = s->triggers ? s->triggers : calloc(1, sizeof(Words));
+  Starts *starts = malloc(sizeof(Starts)), *kept = s->trigger_starts ? s->trigger_starts : malloc(sizeof(Starts));
+  const char *wrong = !words || !starts || !kept ? "out of memory" : starts_set(starts, units, start_count, NULL, 0, others, (int)other_count);
+  int ok = !wrong && words_of(env, argv[0], argv[1], "configureTriggers", words);
+  if (ok) {
+    memcpy(kept, starts, sizeof(Starts));
+    s->triggers = words;
+    s->trigger_starts = kept;
+  } else {
+    if (words != s->triggers) free(words);
+    if (kept != s->trigger_starts) free(kept);
   }
-  Starts *starts = malloc(sizeof(Starts));
-  if (!s->triggers || !s->trigger_starts || !starts) {
-    free(starts);
-    return fail(env, "configureTriggers: out of memory");
-  }
-  /* The starts first: words found wrong leave both as they were. */
-  const char *wrong = starts_set(starts, units, start_count, NULL, 0, others, (int)other_count);
-  if (!wrong && words_of(env, argv[0], argv[1], "configureTriggers", s->triggers)) memcpy(s->trigger_starts, starts, sizeof(Starts));
   free(starts);
   if (wrong) {
     char message[160];
-    snprintf(message, sizeof message, "configureTriggers: %s", strncmp(wrong, "configure: ", 11) == 0 ? wrong + 11 : wrong);
+    snprintf(message, sizeof message, "configureTriggers: %s", wrong);
     return fail(env, message);
   }
   return NULL;

@@ -20,14 +20,14 @@ static inline uint16_t pair_of(uint16_t key, uint16_t after) { return (uint16_t)
 const char *starts_set(Starts *s, const uint16_t *units, size_t n, const uint16_t *touches, size_t touch_count, const OtherWord *words, int word_count) {
   memset(s, 0, sizeof *s);
   s->low = -1;
-  if (word_count > MAX_OTHER_WORDS) return "configure: at most 128 other-script words";
+  if (word_count > MAX_OTHER_WORDS) return "at most 128 other-script words";
   for (int i = 0; i < word_count; i++) {
     OtherWord *w = &s->words[i];
     *w = words[i];
-    if (w->length == 0 || w->length > OTHER_LENGTH) return "configure: an other-script word must be 1 to 32 characters";
+    if (w->length == 0 || w->length > OTHER_LENGTH) return "an other-script word must be 1 to 32 characters";
     w->late = w->units[0] <= 0xff;
-    if (w->late && (w->length < 2 || w->units[1] <= 0xff)) return "configure: an other-script word must have a character beyond Latin-1 first or second";
-    if (w->length < w->late + 2) return "configure: an other-script word must have a character after its first beyond Latin-1";
+    if (w->late && (w->length < 2 || w->units[1] <= 0xff)) return "an other-script word must have a character beyond Latin-1 first or second";
+    if (w->length < w->late + 2) return "an other-script word must have a character after its first beyond Latin-1";
     uint16_t key = w->units[w->late], pair = pair_of(key, w->units[w->late + 1]);
     s->kind[key] |= KEY;
     s->pairs[pair >> 3] |= (uint8_t)(1u << (pair & 7));
@@ -35,13 +35,13 @@ const char *starts_set(Starts *s, const uint16_t *units, size_t n, const uint16_
     s->first_word[key & 0xff] = (uint8_t)(i + 1);
   }
   for (size_t i = 0; i < touch_count; i++) {
-    if (touches[i] <= 0xff) return "configure: touches must all be beyond Latin-1";
+    if (touches[i] <= 0xff) return "touches must all be beyond Latin-1";
     s->kind[touches[i]] |= TOUCH;
   }
   for (size_t i = 0; i < n; i++) {
     uint16_t u = units[i];
     if (u <= 0xff) {
-      if (s->low >= 0 && s->low != u) return "configure: starts may hold one character within Latin-1, no more";
+      if (s->low >= 0 && s->low != u) return "starts may hold one character within Latin-1, no more";
       s->low = u;
     }
     s->kind[u] |= START;

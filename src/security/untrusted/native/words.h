@@ -11,8 +11,8 @@
 #define MAX_SINGLES 8
 /* Bytes readable before and after the text: zeros, which are no word character. */
 #define WORDS_PAD 64
-#define PREFIX_SLOTS 4096
 #define PREFIX_BITS 12
+#define PREFIX_SLOTS (1 << PREFIX_BITS)
 #define WORD_START 1
 #define WORD_END 2
 /* A word only reported where no other word starts (one-character words are such). */
