@@ -6,8 +6,8 @@
  * the installed READMEs (the long-text path), and the false-positive rate on files written by
  * others (the READMEs and a sample of the JavaScript of the installed packages). Then the cost: scanning 1 KB, 10 KB and 1 MB of
  * tool output (the installed READMEs and JavaScript, prose, prose with typographic
- * punctuation, Russian and Chinese prose, generated logs, JSON and a markdown table, and the
- * corpus's trigger-dense benign text) against `String.prototype.includes` over the same text,
+ * punctuation, Russian and Chinese prose, generated logs, JSON and a markdown table, the
+ * corpus's trigger-dense benign text and a chat transcript) against `String.prototype.includes` over the same text,
  * the phrase list, and one PostgreSQL commit, with p50/p99, saying which prefilter (native or
  * JavaScript) read the long text.
  *
@@ -285,6 +285,21 @@ function jsonRecords(): () => string {
     })},\n`;
 }
 
+/**
+ * An exported conversation with a model, as an agent's trace or a chat log holds it: every other
+ * record's role is "assistant", a word the rules that address a model are keyed on.
+ */
+function chatTranscript(): () => string {
+  const next = generator(23);
+  let turn = 0;
+  return () => {
+    turn += 1;
+    const invoice = `INV-${String(next(100000)).padStart(5, '0')}`;
+    const content = turn % 2 === 0 ? `Invoice ${invoice} was paid on ${1 + next(28)} November; nothing else is due this month.` : `Is invoice ${invoice} paid?`;
+    return `${JSON.stringify({ role: turn % 2 === 0 ? 'assistant' : 'user', content })},\n`;
+  };
+}
+
 async function main(): Promise<void> {
   const samples = loadCorpus();
   console.log(`Node ${process.version}, ${os.cpus().length} cores; corpus: ${samples.length} samples`);
@@ -319,6 +334,8 @@ async function main(): Promise<void> {
     'markdown table (generated)': megabyte(markdownRows()),
     // The corpus's benign logs and data, written to hold trigger words: every region is read.
     'benign corpus, trigger-dense': megabyte(benign.join('\n')),
+    // "assistant" every other line: the text is all regions, and the rules that address a model run at each.
+    'chat transcript (generated)': megabyte(chatTranscript()),
   };
   const kind = prefilterKind();
   console.log(`\nprefilter: ${kind.native ? `native (${kind.simd ? 'AVX2' : 'no SIMD'})` : `JavaScript; the native scanner is ${kind.reason}`}`);
