@@ -20,9 +20,8 @@ const TRIGGERS = stemIndex(ALL_RULES.flatMap((rule) => (rule.triggers ? rule.tri
  * lowercase, so its case-folding changes nothing; a one-character stem is a candidate to it, no
  * other stem starting with it), the rest by their tails from their first character beyond Latin-1.
  */
-const LATIN1 = /^[\x20-\x7e\xa0-\xff]+\$?$/;
-const NATIVE_WORDS = stemWords(TRIGGERS.stems.filter((stem) => LATIN1.test(stem)), 'latin1').map((word) => ({ ...word, flags: word.flags | (word.text.length === 1 ? CANDIDATE : 0) }));
-const BEYOND_LATIN1 = tailIndex(TRIGGERS.stems.filter((stem) => !LATIN1.test(stem)));
+const NATIVE_WORDS = stemWords(TRIGGERS.stems.filter((stem) => !wide(stem)), 'latin1').map((word) => ({ ...word, flags: word.flags | (word.text.length === 1 ? CANDIDATE : 0) }));
+const BEYOND_LATIN1 = tailIndex(TRIGGERS.stems.filter(wide));
 const LONG_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length > 1);
 const SHORT_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length === 1).join('');
 const UNTRIGGERED = ALL_RULES.filter((rule) => rule.triggers === null);

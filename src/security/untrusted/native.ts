@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../../version.js';
+import { literal } from './stems.js';
 
 export interface NativeScanner {
   configure(words: string[], flags: number[], starts?: string, touches?: string, others?: string[]): void;
@@ -38,7 +39,7 @@ export function loadScanner(path = BUILT): NativeScanner {
 export function stemWords(stems: readonly string[], alphabet: 'ascii' | 'latin1'): { text: string; flags: number }[] {
   const allowed = alphabet === 'ascii' ? /^[\x20-\x7e]+$/ : /^[\x20-\x7e\xa0-\xff]+$/;
   return stems.map((stem) => {
-    const text = stem.endsWith('$') ? stem.slice(0, -1) : stem;
+    const text = literal(stem);
     if (!allowed.test(text) || text !== text.toLowerCase()) throw new Error(`stem ${JSON.stringify(stem)}: the native scanner takes lowercase ${alphabet === 'ascii' ? 'ASCII' : 'Latin-1'}`);
     return { text, flags: (/^\w/.test(text) ? WORD_START : 0) | (stem.endsWith('$') ? WORD_END : 0) };
   });

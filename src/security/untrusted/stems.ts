@@ -114,7 +114,7 @@ function shortest(stems: Iterable<string>): string[] {
 }
 
 /** The text a stem matches (without its word-end mark). */
-function literal(stem: string): string {
+export function literal(stem: string): string {
   return stem.endsWith(WORD_END) ? stem.slice(0, -1) : stem;
 }
 
