@@ -1,9 +1,9 @@
 /**
  * Every rule's matches in a normalized text, found without running every rule over all of it:
  * one pass finds the rules' trigger words (rules.ts); a rule whose matches start with its
- * trigger is tried at each one and nowhere else, any other rule is tried at the positions a little
- * before each of its triggers. A rule without trigger words reads the whole text, or only the
- * stretches it says can hold a match.
+ * trigger is tried at each one and nowhere else, any other rule at the positions a little before
+ * each of its triggers where what its matches hold at the trigger is there (Rule.atTrigger). A
+ * rule without trigger words reads the whole text, or only the stretches it says can hold a match.
  */
 import { CANDIDATE, configured, type NativeScanner, stemWords, wide } from './native.js';
 import { MULTILINGUAL_RULES, type Rule, RULES } from './rules.js';
@@ -63,6 +63,11 @@ export function ruleMatches(text: string): RuleMatch[] {
           matchedTo.set(rule, at + match[0].length);
         }
         continue;
+      }
+      const { atTrigger } = rule;
+      if (atTrigger) {
+        atTrigger.lastIndex = at;
+        if (!atTrigger.test(text)) continue;
       }
       const regions = near.get(rule);
       const last = regions?.[regions.length - 1];

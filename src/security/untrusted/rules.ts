@@ -25,6 +25,12 @@ export interface Rule {
   triggers: readonly string[] | null;
   /** Every match starts at one of its triggers: the rule is tried there and nowhere else. */
   startsAtTrigger: boolean;
+  /**
+   * For a rule whose matches start before their trigger: what holds at the trigger of every
+   * match (sticky; a lookbehind reads the part before it). The rule is not tried before a
+   * trigger where this fails (match.ts).
+   */
+  atTrigger?: RegExp;
   /** Where a rule without trigger words can match: it reads only these stretches, not all the text. */
   within?: (text: string) => [number, number][];
 }
@@ -62,6 +68,13 @@ const SETTLED = String.raw`logged|signed|connected|disconnected|subscribed|unsub
 const HUMAN_ROLE = String.raw`\b(?:user|proxy|gpg|ssh)[- ]agent\b|(?:executive|administrative|admin|personal|teaching|research|legal|dental|medical|office|store|shop|lab|sales|marketing|project|travel|estate|insurance|customer service|support|booking|leasing|rental|my|his|her|their)\s+(?:assistants?|agents?)\b|\b(?:assistants?|agents?)\s+(?:professor|manager|director|principal|editor|coach|secretary|counsel|attorney|to the)\b`;
 
 /**
+ * A pattern written as its alternatives, each split where a trigger word starts: the part before
+ * the trigger, the part from it on, and, where it differs, a wider pattern for the part before
+ * that the check at the trigger reads (Rule.atTrigger).
+ */
+type Split = readonly (readonly [before: string, from: string, behind?: string])[];
+
+/**
  * A role header: the name of a role that sends instructions in square or angle brackets
  * ("[system]", "<admin>"), or any role's name in any brackets with what it sends ("(developer
  * override)", "{root prompt}"). A bare name in braces or parentheses is a placeholder ("{root}")
@@ -70,13 +83,27 @@ const HUMAN_ROLE = String.raw`\b(?:user|proxy|gpg|ssh)[- ]agent\b|(?:executive|a
  */
 const ROLE_NAME = '(?:system|admin|administrator|developer|sys|operator)';
 const ROLE_NOTE = '(?:(?:system|admin|administrator|developer|sys|root|operator)[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)|security[ _-]*(?:override|instructions?|prompt|command|mode))';
-const ROLE_HEADER = String.raw`\[[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]|<[ \t]*(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>|\([ \t]*${ROLE_NOTE}[ \t]*\)|\{[ \t]*${ROLE_NOTE}[ \t]*\}`;
+const ROLE_HEADER: Split = [
+  [String.raw`\[[ \t]*`, String.raw`(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]`],
+  [String.raw`<[ \t]*`, String.raw`(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>`],
+  [String.raw`\([ \t]*`, String.raw`${ROLE_NOTE}[ \t]*\)`],
+  [String.raw`\{[ \t]*`, String.raw`${ROLE_NOTE}[ \t]*\}`],
+];
 
 /** Stems of every name AI_NOUN can take: the names that stand alone, and the whole compound names ("web tool") whose last word does not. */
 const AI_STEMS = [
   'ai$|a.i.|llm|language model|chatbot|copilot|gpt|chatgpt|claude|gemini|summariser|summarizer|bot$|bots$|assistant|agent|automation$',
   ...COMPOUND_FIRST.split('|').flatMap((first) => HELPER_ONLY_AFTER.flatMap((last) => [`${first} ${last}`, `${first}-${last}`])),
 ].join('|');
+
+/**
+ * A pattern with a name for a model (AI_NOUN) in it, split where the name starts. At a compound
+ * name's last word ("agent" of "coding agent", where its trigger is), the check reads the first
+ * word as part of what comes before.
+ */
+function aiNoun(before: string, after: string): Split {
+  return [[before, `${AI_NOUN}${after}`, String.raw`${before}(?:(?:${COMPOUND_FIRST})[ -])?`]];
+}
 
 /** Words that name an AI outright: a match holding one is about a model whatever title it also has. */
 const STRONG_AI = /\b(?:ai|a\.i\.|llms?|language models?|chatbots?|bots?|copilots?|automated|summari[sz]ers?)\b/;
@@ -108,14 +135,16 @@ function compiled(source: string, flags: string): RegExp {
   return new RegExp(source.replace(/\\p\{[LN]\}/g, (escape) => PROPERTIES[escape]!), flags);
 }
 
+
 /** A rule; its trigger stems are `|`-separated, `\|` for a literal bar. */
-const r = (id: string, family: Family, weight: number, triggers: string | null, source: string, exclude?: string | ((match: string) => boolean)): Rule => ({
+const r = (id: string, family: Family, weight: number, triggers: string | null, source: string | Split, exclude?: string | ((match: string) => boolean)): Rule => ({
   id,
   family,
   weight,
   triggers: triggers === null ? null : stems(triggers.replace(/^\^/, '')),
   startsAtTrigger: triggers?.startsWith('^') ?? false,
-  pattern: compiled(source, 'g'),
+  pattern: compiled(typeof source === 'string' ? source : source.map(([before, from]) => `(?:${before})(?:${from})`).join('|'), 'g'),
+  ...(typeof source === 'string' ? {} : { atTrigger: compiled(source.map(([before, from, behind = before]) => `(?<=${behind})(?:${from})`).join('|'), 'y') }),
   ...(exclude ? { exclude: typeof exclude === 'string' ? humanUnlessAi(exclude) : exclude } : {}),
 });
 
@@ -132,25 +161,29 @@ export const RULES: readonly Rule[] = [
   r('addressed.ai_reading', 'addressed_to_ai', 0.6, '^ai|a.i.|llm|language model|assistant|agent|chatbot|copilot|gpt|chatgpt|claude|gemini|bot|model', String.raw`\b${AI}\s+(?:that (?:is|are) )?${READING}\s+(?:this|these|the following|the above|it|my|our)\b`),
   r('addressed.if_you_are_ai', 'addressed_to_ai', 0.8, '^if you are|if you\'re|if you re', String.raw`\bif (?:you are|you're|you re) (?:an? )?(?:ai|llm|language model|assistant|bot|chatbot|automated (?:system|agent|assistant)|agent|gpt|claude|copilot)\b`),
   r('addressed.note_to_ai', 'addressed_to_ai', 0.75, '^note|message|instruction|notice|directive|reminder|request', String.raw`\b(?:note|message|instructions?|notice|directive|reminder|request)s?\s+(?:to|for)\s+(?:the |any |all |every )?(?:ai|llm|language model|assistant|agent|model|bot|chatbot|automated|copilot|gpt|claude)`),
-  r('addressed.hey_ai', 'addressed_to_ai', 0.7, `${AI_STEMS}|model$|models$`, String.raw`(?:^|[\n.!>])\s*(?:attention|dear|hey|hello|hi|important|note|psst)[,:!\s]+(?:the |all |any )?(?:ai|llm|assistant|agent|bot|chatbot|chatgpt|claude|gemini|copilot|gpt|language model|model)s?\b`),
+  r('addressed.hey_ai', 'addressed_to_ai', 0.7, `${AI_STEMS}|model$|models$`, [[String.raw`(?:^|[\n.!>])\s*(?:attention|dear|hey|hello|hi|important|note|psst)[,:!\s]+(?:the |all |any )?`, String.raw`(?:ai|llm|assistant|agent|bot|chatbot|chatgpt|claude|gemini|copilot|gpt|language model|model)s?\b`]]),
   r('addressed.ai_must', 'addressed_to_ai', 0.6, '^ai|llm|assistant|agent|chatbot|copilot|language model|model', String.raw`\b(?:ai|llm|assistant|agent|chatbot|copilot|language model|model)s?\b(?:\s+\w+){0,3}\s+(?:must|should|shall|are required to|is required to|need to|needs to|have to|has to|is instructed to|are instructed to|are expected to|is expected to|will now)\s(?!be\s+\w+(?:ed|en)\b)`),
   r('addressed.your_response', 'addressed_to_ai', 0.45, '^your response|your reply|your answer|your summary|your output|your completion|your next message|your final answer', String.raw`\byour (?:response|reply|answer|summary|output|completion|next message|final answer)\s+(?:must|should|shall|has to|needs to|will|is to)\b`),
-  r('addressed.in_your_response', 'addressed_to_ai', 0.3, 'your response|your reply|your answer|your summary|your output', String.raw`\b(?:in|at the (?:end|start|beginning) of|before|after) your (?:response|reply|answer|summary|output)\b`),
+  r('addressed.in_your_response', 'addressed_to_ai', 0.3, 'your response|your reply|your answer|your summary|your output', [[String.raw`\b(?:in|at the (?:end|start|beginning) of|before|after) `, String.raw`your (?:response|reply|answer|summary|output)\b`]]),
   r('addressed.hide_from_user', 'addressed_to_ai', 0.7, "^do not|don't|dont|never|must not|without|the user|the human|the operator", String.raw`\b(?:do not|don't|dont|never|must not)\s+(?:tell|mention|inform|reveal|disclose|show|alert|notify|warn|say (?:anything )?to)\s+(?:this |that |it |anything )?(?:to )?(?:the )?(?:user|human|operator|customer|requester)\b|\bwithout (?:telling|informing|notifying|alerting|asking|warning) (?:the )?(?:user|human|operator)\b|\bthe (?:user|human|operator) (?:must|should|need) not (?:know|see|be told|find out|notice)\b`),
   r('addressed.when_summarising', 'addressed_to_ai', 0.35, '^when|while|before|after', String.raw`\b(?:when|while|before|after) (?:you )?(?:summari[sz]|translat|process|read|review|analy[sz]|answer|respond)\w*\s+(?:this|these|the (?:above|following|page|document|email|file|ticket|message|data))\b`),
 
-  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, AI_STEMS, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?${AI_NOUN}(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:[)\]*_"'’]*\s*(?:${COLON}|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n]{0,80}?${COLON})\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`, HUMAN_ROLE),
-  r('addressed.vocative', 'addressed_to_ai', 0.35, AI_STEMS, String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?${AI_NOUN}(?:\s[^:\n]{0,60}?)?\s*(?:${COLON}|—|–)`, HUMAN_ROLE),
+  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, AI_STEMS, aiNoun(String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?`, String.raw`(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:[)\]*_"'’]*\s*(?:${COLON}|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n]{0,80}?${COLON})\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`), HUMAN_ROLE),
+  r('addressed.vocative', 'addressed_to_ai', 0.35, AI_STEMS, aiNoun(String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?`, String.raw`(?:\s[^:\n]{0,60}?)?\s*(?:${COLON}|—|–)`), HUMAN_ROLE),
   r('addressed.conditional', 'addressed_to_ai', 0.75, '^if|when|whenever|once|while|in case', String.raw`\b(?:if|when|whenever|once|while|in case)\s+(?:this|the|your|an?|any|these|it)\b[^.\n]{0,60}?\b(?:is|are|was|were|gets?|being)\s+(?:being\s+)?(?:read|processed|summari[sz]ed|reviewed|analy[sz]ed|handled|screened|triaged|parsed|opened|viewed|indexed|ingested|answered|translated)\s+by\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}|\b(?:if|when|whenever|once|while)\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}\s+(?:is\s+|are\s+)?(?:reads?|reading|process(?:es|ing)?|summari[sz](?:es|ing)|review(?:s|ing)|analy[sz](?:es|ing)|handles?|handling|answers?|answering|installs?|installing|uses?|using|generates?|generating|builds?|building|visits?|visiting|helps?|helping|opens?|opening|compil(?:es|ing)|prepar(?:es|ing)|draft(?:s|ing)|check(?:s|ing)|triag(?:es|ing)|sort(?:s|ing)|screen(?:s|ing)|manag(?:es|ing)|monitor(?:s|ing)|goes through|going through|works? through|working through|looks? at|looking at)\b`),
-  r('addressed.ai_that_reads', 'addressed_to_ai', 0.6, AI_STEMS, String.raw`\b${AI_NOUN}\s+(?:that|which|who)\s+(?:reads?|process(?:es)?|summari[sz]es?|analy[sz]es?|index(?:es)?|reviews?|answers?|generates?|builds?|crawls?|scrapes?|parses?)\b`),
+  r('addressed.ai_that_reads', 'addressed_to_ai', 0.6, AI_STEMS, aiNoun(String.raw`\b`, String.raw`\s+(?:that|which|who)\s+(?:reads?|process(?:es)?|summari[sz]es?|analy[sz]es?|index(?:es)?|reviews?|answers?|generates?|builds?|crawls?|scrapes?|parses?)\b`)),
   r('addressed.ai_identifier', 'addressed_to_ai', 0.5, '^ai|assistant|agent|llm|bot|copilot|model', String.raw`\b(?:ai|assistant|agent|llm|bot|copilot|model)[-_ ]?(?:directives?|instructions?|hints?|actions?|notes?|todo|commands?|guidance|tasks?|overrides?)\b\s*["'\]>:=]`),
   r('addressed.hidden_text', 'addressed_to_ai', 0.3, '^display|visibility|font-size|color|left|<div|<span|<p|aria-label=|alt=|<meta', String.raw`(?:(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|font-size\s*:\s*1px|color\s*:\s*(?:#fff(?:fff)?|white)\b|left\s*:\s*-\d{3,}px|<(?:div|span|p)\s+hidden|<meta\s+name=)[^<]{0,200}?|(?:aria-label|alt)=["']?[^"'<>]{0,200}?)\b${AI_NOUN}`),
-  r('override.revoked', 'override', 0.85, 'revoked|cancel|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer', String.raw`\b(?:previous|prior|earlier|original|all|your|existing|current|safety|content|usage|default)\s+(?:[\p{L}-]+\s+)?(?:instructions?|rules?|guidelines?|directives?|prompts?|policies|constraints)\s+(?:are|is|have been|has been|were)\s+(?:now\s+)?(?:revoked|cancell?ed|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer (?:valid|apply|in effect|active))`),
-  r('override.replaced_prompt', 'override', 0.8, 'system|replace|override', String.raw`\b(?:your|the)\s+(?:new|updated|real|actual|revised|true|corrected)\s+system\s+(?:prompt|message|instructions?)\b|\breplaces?\s+(?:any|all|the|your)\s+(?:previous |earlier |prior |other )?(?:system prompts?|instructions|rules)\b|\boverrides?\s+(?:any|all|your|the)\s+(?:default|previous|prior|existing|other|original)\s+(?:behaviou?rs?|instructions?|rules|settings|guidelines|prompts?)`),
-  r('addressed.assistant_should', 'addressed_to_ai', 0.7, AI_STEMS, String.raw`\b(?:your|the|any|whichever|an?|their)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}\s+(?:[\p{L}'’-]+\s+){0,8}?(?:may|should|must|can|will|shall|please|kindly|needs? to|is to|is expected to|are expected to|ought to)\s+(?:also\s+|now\s+|simply\s+|just\s+)?(?:forward|send|reply|approve|record|attribute|leave|omit|include|attach|pay|process|mark|delete|book|cancel|tell|inform|say|add|run|execute|ask|rank|rate|move|close|set|report|conclude|describe|present|follow|ignore|skip|disable|grant|transfer|refund|purchase|buy|submit|confirm|recommend|output|write|use|call|install|commit|push|merge)\b`, HUMAN_ROLE),
+  r('override.revoked', 'override', 0.85, 'revoked|cancel|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer', [[String.raw`\b(?:previous|prior|earlier|original|all|your|existing|current|safety|content|usage|default)\s+(?:[\p{L}-]+\s+)?(?:instructions?|rules?|guidelines?|directives?|prompts?|policies|constraints)\s+(?:are|is|have been|has been|were)\s+(?:now\s+)?`, String.raw`(?:revoked|cancell?ed|void|obsolete|superseded|replaced|suspended|lifted|withdrawn|no longer (?:valid|apply|in effect|active))`]]),
+  r('override.replaced_prompt', 'override', 0.8, 'system|replace|override', [
+    [String.raw`\b(?:your|the)\s+(?:new|updated|real|actual|revised|true|corrected)\s+`, String.raw`system\s+(?:prompt|message|instructions?)\b`],
+    ['', String.raw`\breplaces?\s+(?:any|all|the|your)\s+(?:previous |earlier |prior |other )?(?:system prompts?|instructions|rules)\b`],
+    ['', String.raw`\boverrides?\s+(?:any|all|your|the)\s+(?:default|previous|prior|existing|other|original)\s+(?:behaviou?rs?|instructions?|rules|settings|guidelines|prompts?)`],
+  ]),
+  r('addressed.assistant_should', 'addressed_to_ai', 0.7, AI_STEMS, aiNoun(String.raw`\b(?:your|the|any|whichever|an?|their)\s+(?:[\p{L}-]+\s+){0,2}?`, String.raw`\s+(?:[\p{L}'’-]+\s+){0,8}?(?:may|should|must|can|will|shall|please|kindly|needs? to|is to|is expected to|are expected to|ought to)\s+(?:also\s+|now\s+|simply\s+|just\s+)?(?:forward|send|reply|approve|record|attribute|leave|omit|include|attach|pay|process|mark|delete|book|cancel|tell|inform|say|add|run|execute|ask|rank|rate|move|close|set|report|conclude|describe|present|follow|ignore|skip|disable|grant|transfer|refund|purchase|buy|submit|confirm|recommend|output|write|use|call|install|commit|push|merge)\b`), HUMAN_ROLE),
   r('addressed.have_it', 'addressed_to_ai', 0.5, '^have|let|get|ask|tell|instruct', String.raw`\b(?:(?:have|let|get)\s+it|(?:have|let|get|ask|tell|instruct)\s+(?:your|the) (?:[\p{L}-]+\s+)?${AI_NOUN})\s+(?:to\s+)?(?:reply|include|attach|send|forward|approve|pay|delete|export|share|post|upload)\b`),
   r('override.ignore_user', 'override', 0.7, '^ignore|disregard|instruction|prompt|system prompt', String.raw`\b(?:ignore|disregard)\s+(?:what(?:ever)?|anything)\s+(?:the user|they|you were|you've been|you have been)\b|\b(?:instruction|prompt)s?\s+(?:override|update)\b|\bsystem prompt (?:update|override|change)\b`),
-  r('tool.use_tool', 'tool_trigger', 0.45, 'tool', String.raw`\b(?:use|using|call|calling|invoke|invoking|with|via|through)\s+(?:your|the|its|their)\s+(?:[\p{L}-]+\s+){0,2}?tools?\b`),
+  r('tool.use_tool', 'tool_trigger', 0.45, 'tool', [[String.raw`\b(?:use|using|call|calling|invoke|invoking|with|via|through)\s+(?:your|the|its|their)\s+(?:[\p{L}-]+\s+){0,2}?`, String.raw`tools?\b`]]),
   r('tool.function_call', 'tool_trigger', 0.6, '^call|execute|invoke|run|trigger|{', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z_][\w.]*\((?:\s*[a-z_]+\s*=|\s*["'{\[])|\{\s*\\?"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
   // A snake_case function called with nothing: a tool named as one, or a C or Python API in its documentation.
   r('tool.bare_call', 'tool_trigger', 0.3, '^call|execute|invoke|run|trigger', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z]+_[a-z_]*\(\s*\)`),
@@ -158,14 +191,18 @@ export const RULES: readonly Rule[] = [
   r('exfil.data_in_url', 'exfiltration', 0.6, '^query string|image url|img url|pixel|tracking image|url parameter|link like|link such as|put|place|encode|append|add', String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\s+(?!in\b|into\b|to\b)[^.\n]{0,80}\b(?:into|in|to)\s+(?:(?:the\s+)?(?:query string|url|image url)|(?:the|this|that|your|a)\s+link\b)`),
   // Pretending to be the conversation's structure.
   r('role.template_token', 'role_impersonation', 0.9, String.raw`^<\||[inst|[/inst|<<sys|<</sys`, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
-  r('role.header', 'role_impersonation', 0.45, 'system|assistant|developer', String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:message|prompt|instructions?|override|note)?\s*:\s+[\p{L}"']`),
+  r('role.header', 'role_impersonation', 0.45, 'system|assistant|developer', [[String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?`, String.raw`(?:system|assistant|developer)\s*(?:message|prompt|instructions?|override|note)?\s*:\s+[\p{L}"']`]]),
   r('role.bracket', 'role_impersonation', 0.7, 'sys|admin|developer|root|operator|security', ROLE_HEADER),
   r('role.fake_close', 'role_impersonation', 0.75, '^</', String.raw`</\s*(?:untrusted[_-]?tool[_-]?output|tool[_-]?(?:output|result|response)|function[_-]?(?:output|result)|document|context|data|search[_-]?results?|user[_-]?input|email|webpage|content)\s*>`),
   r('role.end_of_output', 'role_impersonation', 0.45, '^end|close|exit', String.raw`\b(?:end of|end|close|exit) (?:the )?(?:tool|function|document|search|web ?page|email|file|untrusted) ?(?:output|result|response|content|context|data)?\s*[\])>.\-=*]*\s*(?:\n|$)`),
   r('role.begin_system', 'role_impersonation', 0.8, '^begin|start', String.raw`\b(?:begin|start|beginning of)\s+(?:new |updated )?(?:system|developer|admin)\s+(?:prompt|message|instructions?)`),
 
   // Trying to make the model act.
-  r('tool.call_syntax', 'tool_trigger', 0.55, 'function_call|tool_call|tool_use|tool_name|recipient_name|invoke|functions.', String.raw`"(?:function_call|tool_calls?|tool_use|tool_name|recipient_name)"\s*:|<(?:tool_call|function_call|invoke)\b|\bfunctions\.(?!(?:append|extend|insert|update|add|get|pop|remove|clear|copy|sort|index|count|keys|values|items|push|map|filter|foreach|find|includes|join|slice|splice|has|set|delete)\()[a-z_]+\(`),
+  r('tool.call_syntax', 'tool_trigger', 0.55, 'function_call|tool_call|tool_use|tool_name|recipient_name|invoke|functions.', [
+    ['"', String.raw`(?:function_call|tool_calls?|tool_use|tool_name|recipient_name)"\s*:`],
+    ['<', String.raw`(?:tool_call|function_call|invoke)\b`],
+    ['', String.raw`\bfunctions\.(?!(?:append|extend|insert|update|add|get|pop|remove|clear|copy|sort|index|count|keys|values|items|push|map|filter|foreach|find|includes|join|slice|splice|has|set|delete)\()[a-z_]+\(`],
+  ]),
   r('tool.call_verb', 'tool_trigger', 0.4, '^call|invoke|use|run|execute|trigger|fire', String.raw`\b(?:call|invoke|use|run|execute|trigger|fire)\s+(?:the\s+)?[\x60'"]?[a-z0-9_]+(?:[._][a-z0-9_]+)+[\x60'"]?\s+(?:tool|function|command|endpoint|api)\b|\b(?:call|invoke|trigger)\s+(?:the\s+)?[\x60'"]?[a-z0-9_.]+[\x60'"]?\s+(?:tool|function)\s+with\b`),
   r('tool.destructive_shell', 'tool_trigger', 0.45, '^rm|curl|wget|chmod|mkfs|dd', String.raw`\brm\s+-[a-z]*r[a-z]*f?\s+(?:/|~|\*|\$home)|\bcurl\b[^\n|]{0,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|\bwget\b[^\n|]{0,200}\|\s*(?:sudo\s+)?(?:ba)?sh\b|\bchmod\s+777\s+/|\bmkfs\.|\bdd\s+if=/dev/(?:zero|random)`),
   r('tool.approve', 'tool_trigger', 0.35, '^approve|authori|confirm|accept|merge|sign off|greenlight', String.raw`\b(?:approve|authori[sz]e|confirm|accept|merge|sign off on|greenlight)\s+(?:the |this |that |all |any |every )?(?:pending |open |outstanding )?(?:requests?|pull requests?|prs?|payments?|refunds?|transactions?|transfers?|invoices?|changes?|deployments?|wire)\b`),
@@ -181,7 +218,7 @@ export const RULES: readonly Rule[] = [
   r('exfil.visit_url', 'exfiltration', 0.4, '^visit|open|fetch|load|request|browse to|navigate to|go to|click', String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),
 
   // Hiding instructions in encodings.
-  r('encoding.respond_encoded', 'encoding', 0.7, 'base|hex|rot|binary|morse|unicode escapes|url encoding|reversed text', String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`),
+  r('encoding.respond_encoded', 'encoding', 0.7, 'base|hex|rot|binary|morse|unicode escapes|url encoding|reversed text', [[String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+`, String.raw`(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`]]),
   r('encoding.decode_and_follow', 'encoding', 0.65, '^decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13', String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply (?:it|them|this|these|as|the (?:result|decoded|instructions?)))\b`),
   { ...r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4), within: alternating },
 ];
@@ -212,6 +249,24 @@ function alternating(text: string): [number, number][] {
   return stretches;
 }
 
+/** "New instructions:" in other languages, each split where its trigger word starts. */
+const NEW_INSTRUCTIONS_INTL: Split = [
+  ['nuevas ', 'instrucciones'],
+  ['novas ', 'instruções'],
+  ['nouvelles ', 'instructions'],
+  ['neue ', 'anweisungen'],
+  ['nuove ', 'istruzioni'],
+  ['nieuwe ', 'instructies'],
+  ['nowe ', 'instrukcje'],
+  ['новые ', 'инструкции'],
+  ['yeni ', 'talimatlar'],
+  ['新的|新', '指令'],
+  ['新しい', '指示'],
+  ['새로운 ', '지시'],
+  ['', 'تعليمات جديدة'],
+  ['नए ', 'निर्देश'],
+].map(([before, word]) => [before!, String.raw`${word}\s*[:：]`]);
+
 /**
  * Overrides in other languages (normalized, lowercase): the classic phrasings, new
  * instructions, and text addressed to an AI, in the languages the corpus covers.
@@ -229,13 +284,21 @@ export const MULTILINGUAL_RULES: readonly Rule[] = [
   r('override.vi', 'override', 0.85, '^bỏ qua|phớt lờ|quên', String.raw`(?:bỏ qua|phớt lờ|quên)\s+(?:tất cả\s+)?(?:các\s+|mọi\s+)?(?:hướng dẫn|chỉ dẫn|lệnh|quy tắc)\s+(?:trước|trước đó|ban đầu)`),
   r('override.id', 'override', 0.85, '^abaikan|lupakan', String.raw`\b(?:abaikan|lupakan)\b\s+(?:semua\s+)?(?:instruksi|perintah|aturan|petunjuk)\s+(?:sebelumnya|terdahulu|awal)`),
   r('override.zh', 'override', 0.85, '^忽略|无视|忽视|不要理会|忘记|忘掉|無視|忘記', String.raw`(?:忽略|无视|忽视|不要理会|忘记|忘掉|無視|忘記)(?:掉)?(?:你)?(?:之前|以上|先前|前面|上述|上面|原来|原來|所有|全部)(?:的)?(?:所有|全部)?(?:的)?(?:指令|指示|说明|說明|提示|规则|規則|命令|设定|設定)`),
-  r('override.ja', 'override', 0.85, '無視|忘れ', String.raw`(?:以前|前|上記|これまで|先ほど|最初)の(?:すべての|全ての)?(?:指示|命令|ルール|指令|プロンプト)(?:は|を)?(?:すべて|全て)?(?:無視|忘れ)`),
-  r('override.ko', 'override', 0.85, '무시|잊', String.raw`(?:이전|앞의|위의|기존|모든)\s*(?:모든\s*)?(?:지시|명령|지침|규칙|프롬프트)(?:을|를|은|는|사항을|사항은)?\s*(?:모두\s*)?(?:무시|잊)`),
+  r('override.ja', 'override', 0.85, '無視|忘れ', [[String.raw`(?:以前|前|上記|これまで|先ほど|最初)の(?:すべての|全ての)?(?:指示|命令|ルール|指令|プロンプト)(?:は|を)?(?:すべて|全て)?`, '無視|忘れ']]),
+  r('override.ko', 'override', 0.85, '무시|잊', [[String.raw`(?:이전|앞의|위의|기존|모든)\s*(?:모든\s*)?(?:지시|명령|지침|규칙|프롬프트)(?:을|를|은|는|사항을|사항은)?\s*(?:모두\s*)?`, '무시|잊']]),
   r('override.ar', 'override', 0.85, '^تجاهل|انس|اهمل|أهمل', String.raw`(?:تجاهل|انس|اهمل|أهمل)\s+(?:جميع\s+|كل\s+)?(?:التعليمات|الأوامر|الاوامر|القواعد)\s+(?:السابقة|الأصلية)`),
-  r('override.hi', 'override', 0.85, 'अनदेखा|नज|भूल', String.raw`(?:पिछले|पिछली|पहले के|ऊपर के|सभी)\s+(?:सभी\s+)?(?:निर्देशों|निर्देश|आदेशों|नियमों)\s+(?:को\s+)?(?:अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)`),
-  r('override.new_instructions_intl', 'override', 0.55, 'instruc|instruç|anweisung|istruzion|instrukc|инструкц|talimat|指令|指示|지시|تعليمات|निर्देश', String.raw`(?:nuevas instrucciones|novas instruções|nouvelles instructions|neue anweisungen|nuove istruzioni|nieuwe instructies|nowe instrukcje|новые инструкции|yeni talimatlar|新的指令|新指令|新しい指示|새로운 지시|تعليمات جديدة|नए निर्देश)\s*[:：]`),
-  r('addressed.intl', 'addressed_to_ai', 0.6, 'asisten|assistant|assistent|ki|ассистент|языковая|人工智能|ai|인공지능|مساعد|एआई|yapay|trợ lý', String.raw`(?:asistente de ia|asistente virtual|assistant (?:ia|virtuel)|assistente (?:de ia|virtual|ia)|ki-assistent|ki assistent|als ki|ии-ассистент|ассистент ии|языковая модель|人工智能助手|ai助手|ai 助手|aiアシスタント|ai アシスタント|ai 어시스턴트|인공지능|مساعد الذكاء الاصطناعي|एआई सहायक|yapay zeka asistanı|trợ lý ai|asisten ai)`),
+  r('override.hi', 'override', 0.85, 'अनदेखा|नज|भूल', [[String.raw`(?:पिछले|पिछली|पहले के|ऊपर के|सभी)\s+(?:सभी\s+)?(?:निर्देशों|निर्देश|आदेशों|नियमों)\s+(?:को\s+)?`, 'अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल']]),
+  r('override.new_instructions_intl', 'override', 0.55, 'instruc|instruç|anweisung|istruzion|instrukc|инструкц|talimat|指令|指示|지시|تعليمات|निर्देश', NEW_INSTRUCTIONS_INTL),
+  r('addressed.intl', 'addressed_to_ai', 0.6, 'asisten|assistant|assistent|ki|ассистент|языковая|人工智能|ai|인공지능|مساعد|एआई|yapay|trợ lý', [
+    ['', 'asistente de ia|asistente virtual|assistant (?:ia|virtuel)|assistente (?:de ia|virtual|ia)|ki-assistent|ki assistent'],
+    ['als ', 'ki'],
+    ['ии-', 'ассистент'],
+    ['', 'ассистент ии|языковая модель|人工智能助手|ai助手|ai 助手|aiアシスタント|ai アシスタント|ai 어시스턴트|인공지능|مساعد الذكاء الاصطناعي|एआई सहायक|yapay zeka asistanı|trợ lý ai|asisten ai'],
+  ]),
   r('addressed.intl_if_ai', 'addressed_to_ai', 0.8, '^si eres|si vous|se você|wenn du|если ты|如果你是|あなたが|당신이', String.raw`(?:si eres una? (?:ia|inteligencia artificial|asistente)|si vous êtes une? (?:ia|intelligence artificielle|assistant)|se você é uma? (?:ia|inteligência artificial|assistente)|wenn du eine? (?:ki|künstliche intelligenz|assistent)|если ты (?:ии|искусственный интеллект|ассистент|языковая модель)|如果你是(?:ai|人工智能|助手|语言模型)|あなたが(?:ai|人工知能)|당신이 (?:ai|인공지능))`),
   r('addressed.intl_vocative', 'addressed_to_ai', 0.6, '^ki|ia|ии|ші|τεχνητής|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|asisten|ассистент|асистент|агент|ajan|assistent|asystent|βοηθ|agente|ai', String.raw`(?:${alone('ki')}|${alone('ia')}(?!-)|${alone('ии')}|${alone('ші')}|τεχνητής νοημοσύνης|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء الاصطناعي|הבינה המלאכותית|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|\basisten\b|ассистент|асистент|агент|\bajan|\basistent|\bassistente?n?\b|\basystent|βοηθ|\bagente\b|\basistente\b|\bai\b(?=[^\n]{0,50}[^\x00-\x7f]))[^\n.:：]{0,50}[:：]`),
-  r('addressed.intl_conditional', 'addressed_to_ai', 0.75, 'assistent|asistent|assistant|ia|intelig|intellig|model|modèle|ki|künstlichen|sprachmodell', String.raw`(?:analisad[oa]|lid[oa]|processad[oa]|resumid[oa]|analizad[oa]|leíd[oa]|procesad[oa]|analysée?|lue?|traitée?|résumée?|analizzat[oa]|lett[oa]|elaborat[oa]|riassunt[oa])\s+(?:por|par|da)\s+(?:um|uma|un|una|une|uno)\s+(?:assistente|asistente|assistant|ia|inteligência artificial|inteligencia artificial|intelligence artificielle|intelligenza artificiale|modelo|modèle|modello)|(?:von|durch)\s+(?:einer?|einem)\s+(?:ki|künstlichen intelligenz|assistenten|ki-assistenten|sprachmodell)\s+(?:gelesen|verarbeitet|analysiert|zusammengefasst)`),
+  r('addressed.intl_conditional', 'addressed_to_ai', 0.75, 'assistent|asistent|assistant|ia|intelig|intellig|model|modèle|ki|künstlichen|sprachmodell', [
+    [String.raw`(?:analisad[oa]|lid[oa]|processad[oa]|resumid[oa]|analizad[oa]|leíd[oa]|procesad[oa]|analysée?|lue?|traitée?|résumée?|analizzat[oa]|lett[oa]|elaborat[oa]|riassunt[oa])\s+(?:por|par|da)\s+(?:um|uma|un|una|une|uno)\s+`, 'assistente|asistente|assistant|ia|inteligência artificial|inteligencia artificial|intelligence artificielle|intelligenza artificiale|modelo|modèle|modello'],
+    [String.raw`(?:von|durch)\s+(?:einer?|einem)\s+`, String.raw`(?:ki|künstlichen intelligenz|assistenten|ki-assistenten|sprachmodell)\s+(?:gelesen|verarbeitet|analysiert|zusammengefasst)`],
+  ]),
 ];
