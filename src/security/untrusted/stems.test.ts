@@ -42,6 +42,22 @@ describe('stem patterns', () => {
     expect(index.owners(text, 0, 'ignore')).toEqual([]);
   });
 
+  it('reads a stem that must end a word as found wherever a longer one is whose next character ends the word ("tell$" in "tell me"), not where it goes on ("teller")', () => {
+    const index = stemIndex([
+      ['tell$', 'have_it'],
+      ['tell me', 'reveal'],
+      ['teller', 'bank'],
+    ]);
+    expect(index.stems).toEqual(['tell$', 'teller']);
+    const text = 'tell me, tell them, teller';
+    const owners = (hit: string) => index.owners(text, Number(hit.split('@')[1]), hit.split('@')[0]!);
+    expect(hits(index.pattern, text).map((hit) => [hit, owners(hit)])).toEqual([
+      ['tell@0', ['have_it', 'reveal']],
+      ['tell@9', ['have_it']],
+      ['teller@20', ['bank']],
+    ]);
+  });
+
   it('finds stems beyond Latin-1 from their first such character, giving back where each starts, with the boundaries the whole stem has', () => {
     const index = tailIndex(['yukarıdaki', 'игнорир', 'bỏ qua$']);
     expect(index.tails).toEqual(['ıdaki', 'игнорир', 'ỏ qua']);

@@ -36,7 +36,7 @@ export function stemSource(stems: Iterable<string>): string {
 /**
  * A pattern over the stems of many owners (rules), and the owners of a hit: those with a stem
  * at that place. The pattern finds only the shortest stems ("email" for "email" and "email
- * tool"), its `stems`, no one the start of another (so at most one starts at a place); an owner
+ * tool"), its `stems`, none found wherever another is (so at most one starts at a place); an owner
  * of a longer stem is one of a hit's owners only where that stem is there too.
  *
  * @example
@@ -48,7 +48,7 @@ export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { stem
   const kept = shortest(entries.map(([stem]) => stem));
   const byStem = new Map<string, { always: T[]; longer: { owner: T; text: string; wordEnd: boolean }[] }>(kept.map((stem) => [literal(stem), { always: [], longer: [] }]));
   for (const [stem, owner] of entries) {
-    const covering = kept.find((candidate) => stem.startsWith(candidate))!;
+    const covering = kept.find((candidate) => candidate === stem || covers(candidate, stem))!;
     const { always, longer } = byStem.get(literal(covering))!;
     if (stem === covering) {
       if (!always.includes(owner)) always.push(owner);
@@ -107,10 +107,22 @@ function boundary(text: string, at: number): boolean {
   return WORD.test(text[at - 1] ?? '') !== WORD.test(text[at] ?? '');
 }
 
-/** The stems no other stem is a prefix of. */
+/** The stems no other stem covers. */
 function shortest(stems: Iterable<string>): string[] {
   const unique = [...new Set(stems)];
-  return unique.filter((stem) => !unique.some((other) => other !== stem && stem.startsWith(other)));
+  return unique.filter((stem) => !unique.some((other) => other !== stem && covers(other, stem)));
+}
+
+/**
+ * Whether `other` is found wherever `stem` is: its text starts stem's, and if other must end a
+ * word, what follows in stem does not go on with it ("tell$" covers "tell me", not "teller").
+ */
+function covers(other: string, stem: string): boolean {
+  const text = literal(other);
+  if (!literal(stem).startsWith(text)) return false;
+  if (!other.endsWith(WORD_END)) return true;
+  const after = literal(stem)[text.length];
+  return after === undefined ? stem.endsWith(WORD_END) : !WORD.test(after);
 }
 
 /** The text a stem matches (without its word-end mark). */
