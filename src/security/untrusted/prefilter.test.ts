@@ -88,6 +88,37 @@ describe('prefilter', () => {
     expect(runs).toBeGreaterThan(500);
   });
 
+  it('finds the same places natively in text glued from other-script words, letters and controls, however thick with them (looked up one by one or by gather)', () => {
+    let seed = 3;
+    const next = (below: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % below;
+    };
+    // Anchor words keyed past their first letter ("игнорир" by "г"), the same letters in other words, look-alikes, controls, other scripts.
+    const pieces = ['игнорир', 'проигнорир', 'Игнорир', 'ИГНОРИР', 'ассистент', 'асистент', 'если ты', 'не обращай', 'инструкц', 'забудь', 'языковая', 'ИИ', 'ШІ', 'τεχνητής', 'βοηθ', '指令', '人工智能', 'アシスタント', 'الذكاء'];
+    const filler = ['линии', 'сс', 'г', 'ц', 'ы', 'щ', 'и', 'Ω', 'о', 'a', 'x', 'é', ' ', ' ', '\n', '\u200b', '\u00ad', '—', '😀', '人', '工', 'гн'];
+    let others = 0;
+    for (let i = 0; i < 1500; i += 1) {
+      const text = Array.from({ length: 5 + next(120) }, () => (next(4) === 0 ? pieces[next(pieces.length)]! : filler[next(filler.length)]!)).join('');
+      const expected = scriptPrefilter(text, 1).otherAnchors;
+      expect(nativePrefilter(native, text, 1).otherAnchors, text).toEqual(expected);
+      expect(nativePrefilter(scalar, text, 1).otherAnchors, text).toEqual(expected);
+      others += expected.length;
+    }
+    expect(others).toBeGreaterThan(10_000);
+  });
+
+  it('lists where other-script words start in text order, once each, whatever order they were configured in (words keyed by the same letter, one inside another)', () => {
+    const text = 'ab проигнорир и игнорир';
+    for (const others of [['игнорир', 'проигнорир'], ['проигнорир', 'игнорир']]) {
+      const scanner = scalarScanner();
+      scanner.configure(['ignore'], [1], '\u00ad', '', others);
+      const out = scanner.scan(text, true, 100);
+      // [flags, no words, no base64 runs, no hex runs, the start count, the starts]
+      expect([...out.subarray(4)], others.join()).toEqual([3, 3, 6, 16]);
+    }
+  });
+
   it('passes over what documentation is full of (ignore files, badges, type annotations, install links, base64 and decoding), not the injections written like it', () => {
     const anchored = (text: string) => {
       const found = [nativePrefilter(native, text, 400), nativePrefilter(scalar, text, 400), scriptPrefilter(text, 400)].map((facts) => facts.anchors.length > 0);

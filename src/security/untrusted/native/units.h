@@ -9,10 +9,10 @@
 #define MAX_OTHER_WORDS 128
 #define OTHER_LENGTH 32
 
-/* A word beyond Latin-1, looked up by its key: its first unit, or its second (`late`) when the first is within Latin-1. */
+/* A word beyond Latin-1, looked up by its key: its rarest unit beyond Latin-1 (not its last), `key` units in. */
 typedef struct {
   uint16_t units[OTHER_LENGTH];
-  uint8_t length, late;
+  uint8_t length, key;
   /* 1 + the index of the next word with a key of the same low byte, else 0. */
   uint8_t next;
 } OtherWord;
@@ -31,6 +31,8 @@ typedef struct {
   uint8_t pairs[65536 / 8];
   uint8_t first_word[256];
   OtherWord words[MAX_OTHER_WORDS];
+  /* By UTF-16 unit, its kind again, four bits a unit: what the AVX2 path gathers. */
+  uint32_t kinds[65536 / 8];
 } Starts;
 
 /*
