@@ -64,17 +64,33 @@ function base64Runs(text: string, candidates: readonly [number, number][]): [num
   return runs;
 }
 
-function printable(text: string): boolean {
+/** A character that reads as text: a letter, digit, punctuation, symbol, space or newline. */
+const READABLE = /[\p{L}\p{N}\p{P}\p{S}\p{Zs}\n]/uy;
+
+/**
+ * Whether decoded bytes read as text: at least 12 characters, at most a tenth of them (in UTF-16
+ * units) unreadable or U+FFFD, which stands for bytes that are not UTF-8. Counted in one pass
+ * that stops once a tenth is passed: decoded binary (a WebAssembly module inlined in JavaScript)
+ * fails within its first few hundred characters.
+ */
+export function printable(text: string): boolean {
   if (text.length < 12) return false;
-  // Random bytes (a hash, a key) decode to control characters and U+FFFD (not UTF-8) early on:
-  // enough of them in the first 64 fails the whole-text test below without running it.
-  let odd = 0;
-  for (let i = 0; i < Math.min(text.length, 64); i += 1) {
+  const most = text.length * 0.1;
+  let bad = 0;
+  for (let i = 0; i < text.length && bad <= most; i += 1) {
     const code = text.charCodeAt(i);
-    if ((code < 32 && code !== 10 && code !== 9 && code !== 13) || code === 0xfffd) odd += 1;
+    if (code < 0x7f) {
+      if (code < 32 && code !== 10) bad += 1;
+    } else if (code === 0xfffd) bad += 1;
+    else {
+      // A pair of surrogates is one character, of two units.
+      const units = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+      READABLE.lastIndex = i;
+      if (!READABLE.test(text)) bad += units;
+      i += units - 1;
+    }
   }
-  if (odd > text.length * 0.1) return false;
-  return text.replace(/[\p{L}\p{N}\p{P}\p{S}\p{Zs}\n]/gu, '').length + (text.match(/\ufffd/g) ?? []).length <= text.length * 0.1;
+  return bad <= most;
 }
 
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '9': 'g', '8': 'b', '@': 'a', '$': 's' };
