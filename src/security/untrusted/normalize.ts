@@ -29,6 +29,8 @@ const FOLD_EACH = new RegExp(FOLDABLE.source, 'g');
 /** A unit with the micro prefix ("μs", "μm"; NFKC makes the micro sign Greek mu): Greek touching Latin, and no look-alike. */
 export const MICRO_UNIT = /^μ[a-z]{1,3}$/;
 const WORD_CHARACTER = /[\p{L}\p{M}]/u;
+const BEYOND_ASCII = /[\u0080-\uffff]/g;
+const ASCII_LETTER = /^[a-z]$/i;
 // eslint-disable-next-line no-misleading-character-class -- built from INVISIBLE above
 const SPECIAL = new RegExp(`${INVISIBLE.source}|${BIDI.source}|${TAG.source}`);
 
@@ -133,12 +135,21 @@ export function normalize(original: string): Normalized {
     last = original[end - 1]!;
   };
   for (let index = 0; index < original.length; ) {
+    // A run of ASCII is copied as it is: passed over whole, its first character ending a skip of invisible ones.
+    BEYOND_ASCII.lastIndex = index;
+    const next = BEYOND_ASCII.test(original) ? BEYOND_ASCII.lastIndex - 1 : original.length;
+    if (next > index) {
+      if (skippedAfterLetter && ASCII_LETTER.test(original[index]!)) countInvisible();
+      skippedAfterLetter = false;
+      index = next;
+      continue;
+    }
     const code = original.codePointAt(index)!;
     const offset = index;
     index += code > 0xffff ? 2 : 1;
     const tag = code >= 0xe0000 && code <= 0xe007f;
-    // ASCII, CJK ideographs and Hangul syllables need no table.
-    const kind = tag || code < 0x80 || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7a3) ? null : kindOf(code);
+    // CJK ideographs and Hangul syllables need no table.
+    const kind = tag || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7a3) ? null : kindOf(code);
     if (!tag && (kind === null || ('folded' in kind && kind.same))) {
       if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible();
       skippedAfterLetter = false;
