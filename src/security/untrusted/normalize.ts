@@ -119,7 +119,13 @@ export function normalize(original: string): Normalized {
   const firstAt: Places = { ...NOWHERE };
   /** Where the invisible characters being skipped inside a word began. */
   let skippedAt = -1;
-  const countInvisible = () => {
+  /**
+   * Whether those are all joiners (U+200C, U+200D) after a letter beyond ASCII: Persian and the
+   * Indic scripts spell words with them, so they count only where an ASCII letter comes next.
+   */
+  let joinersAfterOther = false;
+  const countInvisible = (asciiNext: boolean) => {
+    if (joinersAfterOther && !asciiNext) return;
     invisible += 1;
     if (firstAt.invisible < 0) firstAt.invisible = skippedAt;
   };
@@ -139,7 +145,7 @@ export function normalize(original: string): Normalized {
     BEYOND_ASCII.lastIndex = index;
     const next = BEYOND_ASCII.test(original) ? BEYOND_ASCII.lastIndex - 1 : original.length;
     if (next > index) {
-      if (skippedAfterLetter && ASCII_LETTER.test(original[index]!)) countInvisible();
+      if (skippedAfterLetter && ASCII_LETTER.test(original[index]!)) countInvisible(true);
       skippedAfterLetter = false;
       index = next;
       continue;
@@ -151,7 +157,7 @@ export function normalize(original: string): Normalized {
     // CJK ideographs and Hangul syllables need no table.
     const kind = tag || (code >= 0x4e00 && code <= 0x9fff) || (code >= 0xac00 && code <= 0xd7a3) ? null : kindOf(code);
     if (!tag && (kind === null || ('folded' in kind && kind.same))) {
-      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible();
+      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible(false);
       skippedAfterLetter = false;
       continue;
     }
@@ -166,7 +172,11 @@ export function normalize(original: string): Normalized {
       tags += 1;
       if (firstAt.tags < 0) firstAt.tags = offset;
     } else if ('invisible' in kind) {
-      if (!skippedAfterLetter) skippedAt = offset;
+      const joiner = code === 0x200c || code === 0x200d;
+      if (!skippedAfterLetter) {
+        skippedAt = offset;
+        joinersAfterOther = joiner && LETTER.test(last) && !ASCII_LETTER.test(last);
+      } else joinersAfterOther &&= joiner;
       skippedAfterLetter ||= LETTER.test(last);
     } else if ('bidi' in kind) {
       if (kind.bidi) {
@@ -174,7 +184,7 @@ export function normalize(original: string): Normalized {
         if (firstAt.bidi < 0) firstAt.bidi = offset;
       }
     } else {
-      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible();
+      if (skippedAfterLetter && LETTER.test(String.fromCodePoint(code))) countInvisible(false);
       skippedAfterLetter = false;
       if (kind.folded.length > 0) {
         emit(kind.folded, offset, kind.folded.length === index - offset);

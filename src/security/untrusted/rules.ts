@@ -50,7 +50,7 @@ const HELPER_ONLY_AFTER = ['tool', 'reader', 'model', 'system', 'reviewer'];
 const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:${COMPOUND_FIRST})[ -](?:${[...HELPER, ...HELPER_ONLY_AFTER].map((word) => `${word}s?`).join('|')}))(?![a-z0-9_])`;
 /** Words that make what follows an instruction. */
 const INSTRUCTION = String.raw`(?:please|kindly|collect|gather|read|copy|paste|resolve|decode|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
-const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|[.!?\])]\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
+const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|(?:[.!\])]|(?<!\s)\?)\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
 /**
  * The colon after a vocative ("Assistant: please ..."): not a URL's ("[Claude API](https://...")
  * or a slice's ("[ai:ai+size]"), nor a key's before a value that ends there ("agent": "jane",
@@ -59,9 +59,10 @@ const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|[.!?\])]\s|[(\[{"'“>*#/
 const COLON = String.raw`:(?!//|[^\s*_)\]]|[ \t]*(?:"[^"\n]*"|'[^'\n]*'|-?\d[\d.]*|true|false|null|none|nil|undefined)[ \t]*(?:[,}\]\n]|$))`;
 /**
  * A short word on its own, not inside a longer one: `\b` knows only ASCII letters, so "\bki\b"
- * would match the end of the Polish "ścieżki" and "\bии\b" nothing at all.
+ * would match the end of the Polish "ścieżki" and "\bии\b" nothing at all. Nor a name in code
+ * ("e.dot?Mi:ki:", "realpath as ki}"): minified JavaScript is full of two-letter names.
  */
-const alone = (word: string) => String.raw`(?<![\p{L}\p{N}_])${word}(?![\p{L}\p{N}_])`;
+const alone = (word: string) => String.raw`(?<![\p{L}\p{N}_$.:=?])${word}(?![\p{L}\p{N}_$]|[)\]};=(])`;
 /** What a program or a service tells its user they now are ("you are now logged in", git's "you are in 'detached HEAD' state"). */
 const SETTLED = String.raw`logged|signed|connected|disconnected|subscribed|unsubscribed|registered|enrolled|on|ready|able|eligible|using|viewing|following|leaving|a member|all set|set up|in 'detached|in detached|redirected|offline|online|verified`;
 /** Not a model: people whose title holds the word "assistant" or "agent", and programs called agents (an HTTP request's User-Agent header, gpg-agent). */
@@ -79,15 +80,18 @@ type Split = readonly (readonly [before: string, from: string, behind?: string])
  * ("[system]", "<admin>"), or any role's name in any brackets with what it sends ("(developer
  * override)", "{root prompt}"). A bare name in braces or parentheses is a placeholder ("{root}")
  * or an aside ("Rita (Security)"); "[root]" and "[security]" are a command's argument and a
- * config section, "[Security note]" a documentation's aside.
+ * config section, "[Security note]" a documentation's aside. A bracket right after a name is
+ * code: an index ("overrides[operator]"), a type's parameter, a call, a template's placeholder.
  */
 const ROLE_NAME = '(?:system|admin|administrator|developer|sys|operator)';
 const ROLE_NOTE = '(?:(?:system|admin|administrator|developer|sys|root|operator)[ _-]*(?:override|message|note|instructions?|prompt|command|notice|update|mode)|security[ _-]*(?:override|instructions?|prompt|command|mode))';
+/** Not right after a name (the "n" of an escaped newline, "\\n", is none). */
+const AFTER_NO_NAME = String.raw`(?:(?<![\w$])|(?<=\\[nrt]))`;
 const ROLE_HEADER: Split = [
-  [String.raw`\[[ \t]*`, String.raw`(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]`],
-  [String.raw`<[ \t]*`, String.raw`(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>`],
-  [String.raw`\([ \t]*`, String.raw`${ROLE_NOTE}[ \t]*\)`],
-  [String.raw`\{[ \t]*`, String.raw`${ROLE_NOTE}[ \t]*\}`],
+  [String.raw`${AFTER_NO_NAME}\[[ \t]*`, String.raw`(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*\]`],
+  [String.raw`${AFTER_NO_NAME}<[ \t]*`, String.raw`(?:${ROLE_NOTE}|${ROLE_NAME})[ \t]*>`],
+  [String.raw`${AFTER_NO_NAME}\([ \t]*`, String.raw`${ROLE_NOTE}[ \t]*\)`],
+  [String.raw`${AFTER_NO_NAME}\{[ \t]*`, String.raw`${ROLE_NOTE}[ \t]*\}`],
 ];
 
 /** Stems of every name AI_NOUN can take: the names that stand alone, and the whole compound names ("web tool") whose last word does not. */
@@ -168,8 +172,8 @@ export const RULES: readonly Rule[] = [
   r('addressed.hide_from_user', 'addressed_to_ai', 0.7, "^do not|don't|dont|never|must not|without|the user|the human|the operator", String.raw`\b(?:do not|don't|dont|never|must not)\s+(?:tell|mention|inform|reveal|disclose|show|alert|notify|warn|say (?:anything )?to)\s+(?:this |that |it |anything )?(?:to )?(?:the )?(?:user|human|operator|customer|requester)\b|\bwithout (?:telling|informing|notifying|alerting|asking|warning) (?:the )?(?:user|human|operator)\b|\bthe (?:user|human|operator) (?:must|should|need) not (?:know|see|be told|find out|notice)\b`),
   r('addressed.when_summarising', 'addressed_to_ai', 0.35, '^when$|while$|before$|after$', String.raw`\b(?:when|while|before|after) (?:you )?(?:summari[sz]|translat|process|read|review|analy[sz]|answer|respond)\w*\s+(?:this|these|the (?:above|following|page|document|email|file|ticket|message|data))\b`),
 
-  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, AI_STEMS, aiNoun(String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?`, String.raw`(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:[)\]*_"'’]*\s*(?:${COLON}|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n]{0,80}?${COLON})\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`), HUMAN_ROLE),
-  r('addressed.vocative', 'addressed_to_ai', 0.35, AI_STEMS, aiNoun(String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?`, String.raw`(?:\s[^:\n]{0,60}?)?\s*(?:${COLON}|—|–)`), HUMAN_ROLE),
+  r('addressed.vocative_instruction', 'addressed_to_ai', 0.8, AI_STEMS, aiNoun(String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |whatever |our |you |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,4}?`, String.raw`(?:\s*(?:/|and|or)\s*[\p{L} -]{0,40}?)?(?:[)\]*_"'’]*\s*(?:${COLON}|—|–|\s-\s)|,\s*(?=please|this is|you |do |don't|make sure|always|never|ignore|note|before|when|after)|\s[^:\n\\?=]{0,80}?${COLON})\s*(?:[\s\S]{0,160}?)${INSTRUCTION}`), HUMAN_ROLE),
+  r('addressed.vocative', 'addressed_to_ai', 0.35, AI_STEMS, aiNoun(String.raw`${VOCATIVE_START}\s*(?:the |any |all |every |whichever |each |our |dear )?(?:[\p{L}\p{N}-]+[ /-]){0,3}?`, String.raw`(?:\s[^:\n\\?=]{0,60}?)?\s*(?:${COLON}|—|–)`), HUMAN_ROLE),
   r('addressed.conditional', 'addressed_to_ai', 0.75, '^if$|when$|whenever$|once$|while$|in case$', String.raw`\b(?:if|when|whenever|once|while|in case)\s+(?:this|the|your|an?|any|these|it)\b[^.\n]{0,60}?\b(?:is|are|was|were|gets?|being)\s+(?:being\s+)?(?:read|processed|summari[sz]ed|reviewed|analy[sz]ed|handled|screened|triaged|parsed|opened|viewed|indexed|ingested|answered|translated)\s+by\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}|\b(?:if|when|whenever|once|while)\s+(?:an?|the|your|any|some)\s+(?:[\p{L}-]+\s+){0,2}?${AI_NOUN}\s+(?:is\s+|are\s+)?(?:reads?|reading|process(?:es|ing)?|summari[sz](?:es|ing)|review(?:s|ing)|analy[sz](?:es|ing)|handles?|handling|answers?|answering|installs?|installing|uses?|using|generates?|generating|builds?|building|visits?|visiting|helps?|helping|opens?|opening|compil(?:es|ing)|prepar(?:es|ing)|draft(?:s|ing)|check(?:s|ing)|triag(?:es|ing)|sort(?:s|ing)|screen(?:s|ing)|manag(?:es|ing)|monitor(?:s|ing)|goes through|going through|works? through|working through|looks? at|looking at)\b`),
   r('addressed.ai_that_reads', 'addressed_to_ai', 0.6, AI_STEMS, aiNoun(String.raw`\b`, String.raw`\s+(?:that|which|who)\s+(?:reads?|process(?:es)?|summari[sz]es?|analy[sz]es?|index(?:es)?|reviews?|answers?|generates?|builds?|crawls?|scrapes?|parses?)\b`)),
   r('addressed.ai_identifier', 'addressed_to_ai', 0.5, '^ai|assistant|agent|llm|bot|copilot|model', String.raw`\b(?:ai|assistant|agent|llm|bot|copilot|model)[-_ ]?(?:directives?|instructions?|hints?|actions?|notes?|todo|commands?|guidance|tasks?|overrides?)\b\s*["'\]>:=]`),
@@ -212,7 +216,7 @@ export const RULES: readonly Rule[] = [
 
   // Getting data out.
   r('exfil.image_beacon', 'exfiltration', 0.85, '^![', String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)[^)\s]*\)`),
-  r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`https?://[^\s)"'<>]*[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c|\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`),
+  r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`https?://[^\s)"'<>]*(?:[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c)|[?&#=]\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`),
   r('exfil.send_secrets', 'exfiltration', 0.55, '^send$|forward$|post$|upload$|email$|e-mail$|mail$|transmit$|exfiltrate$|leak$|copy$|paste$|submit$|share$|sync$|relay$|cc$|bcc$|dump$', String.raw`\b(?:send|forward|post|upload|email|e-mail|mail|transmit|exfiltrate|leak|copy|paste|submit|share|sync|relay|cc|bcc|dump)\b${GAP}?(?:the |all |your |any |my |our |their |every )?(?:full |entire |complete |raw )?${SECRETS}\b(?:[^.\n]{0,60})\b(?:to|at|into|via)\s+(?:https?://|[\w.+-]+@|the (?:following|address|url|endpoint|webhook)|(?:this|that|our|my) (?:address|url|endpoint|webhook|server|email))`),
   r('exfil.include_secret', 'exfiltration', 0.75, '^include$|append$|add$|insert$|embed$|put$|attach$|paste$|encode$', String.raw`\b(?:include|append|add|insert|embed|put|attach|paste|encode)\s+(?:the |your |any |all |a copy of (?:the |your )?)?(?:user's |users' |customer's )?(?:api[ _-]?keys?|tokens?|access tokens?|passwords?|credentials?|secrets?|system prompt|session (?:cookie|id|token)s?|\.env(?: file)?|environment variables|private keys?|ssh keys?|conversation(?: history)?|chat history)\b[^.\n]{0,60}\b(?:in|into|to|at the end of|inside)\s+(?:your|the|a|this)\s+(?:reply|response|answer|url|link|summary|output|message|image|markdown|query)`),
   r('exfil.visit_url', 'exfiltration', 0.4, '^visit$|open$|fetch$|load$|request$|browse to|navigate to|go to|click$', String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),
@@ -296,7 +300,7 @@ export const MULTILINGUAL_RULES: readonly Rule[] = [
     ['', 'ассистент ии|языковая модель|人工智能助手|ai助手|ai 助手|aiアシスタント|ai アシスタント|ai 어시스턴트|인공지능|مساعد الذكاء الاصطناعي|एआई सहायक|yapay zeka asistanı|trợ lý ai|asisten ai'],
   ]),
   r('addressed.intl_if_ai', 'addressed_to_ai', 0.8, '^si eres|si vous|se você|wenn du|если ты|如果你是|あなたが|당신이', String.raw`(?:si eres una? (?:ia|inteligencia artificial|asistente)|si vous êtes une? (?:ia|intelligence artificielle|assistant)|se você é uma? (?:ia|inteligência artificial|assistente)|wenn du eine? (?:ki|künstliche intelligenz|assistent)|если ты (?:ии|искусственный интеллект|ассистент|языковая модель)|如果你是(?:ai|人工智能|助手|语言模型)|あなたが(?:ai|人工知能)|당신이 (?:ai|인공지능))`),
-  r('addressed.intl_vocative', 'addressed_to_ai', 0.6, '^ki|ia|ии|ші|τεχνητής|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|asisten|ассистент|асистент|агент|ajan|assistent|asystent|βοηθ|agente|ai', String.raw`(?:${alone('ki')}|${alone('ia')}(?!-)|${alone('ии')}|${alone('ші')}|τεχνητής νοημοσύνης|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء الاصطناعي|הבינה המלאכותית|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|\basisten\b|ассистент|асистент|агент|\bajan|\basistent|\bassistente?n?\b|\basystent|βοηθ|\bagente\b|\basistente\b|\bai\b(?=[^\n]{0,50}[^\x00-\x7f]))[^\n.:：]{0,50}[:：]`),
+  r('addressed.intl_vocative', 'addressed_to_ai', 0.6, '^ki|ia|ии|ші|τεχνητής|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء|הבינה|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|asisten|ассистент|асистент|агент|ajan|assistent|asystent|βοηθ|agente|ai', String.raw`(?:${alone('ki')}|${alone('ia')}(?!-)|${alone('ии')}|${alone('ші')}|τεχνητής νοημοσύνης|yapay zek|인공지능|도우미|人工智能|人工知能|アシスタント|एआई|الذكاء الاصطناعي|הבינה המלאכותית|ปัญญาประดิษฐ์|ผู้ช่วย|trợ lý|\basisten\b|ассистент|асистент|агент|\bajan|\basistent|\bassistente?n?\b|\basystent|βοηθ|\bagente\b|\basistente\b|\bai\b(?=[^\n]{0,50}[^\x00-\x7f]))(?:[^\n.:：,\\;={}<>\[\]|&*+]|,\s){0,50}[:：]`),
   r('addressed.intl_conditional', 'addressed_to_ai', 0.75, 'assistent|asistent|assistant|ia|intelig|intellig|model|modèle|ki|künstlichen|sprachmodell', [
     [String.raw`(?:analisad[oa]|lid[oa]|processad[oa]|resumid[oa]|analizad[oa]|leíd[oa]|procesad[oa]|analysée?|lue?|traitée?|résumée?|analizzat[oa]|lett[oa]|elaborat[oa]|riassunt[oa])\s+(?:por|par|da)\s+(?:um|uma|un|una|une|uno)\s+`, 'assistente|asistente|assistant|ia|inteligência artificial|inteligencia artificial|intelligence artificielle|intelligenza artificiale|modelo|modèle|modello'],
     [String.raw`(?:von|durch)\s+(?:einer?|einem)\s+`, String.raw`(?:ki|künstlichen intelligenz|assistenten|ki-assistenten|sprachmodell)\s+(?:gelesen|verarbeitet|analysiert|zusammengefasst)`],
