@@ -99,6 +99,12 @@ export interface Prefiltered {
   base64: [number, number][];
   /** Runs of 40 or more hex digits and separators (space, tab, newline, colon). */
   hex: [number, number][];
+  /**
+   * From the native scan: for each base64 run, 1 where it surely does not decode to text that
+   * reads (paths, identifiers and commit hashes in documentation do not), which decode.ts then
+   * passes over without decoding it; the JavaScript prefilter does not say.
+   */
+  unreadable?: Int32Array;
 }
 
 /** The long-text facts, from the native scanner when it is built (and not turned off), else from JavaScript. */
@@ -173,11 +179,13 @@ export function nativePrefilter(scanner: NativeScanner, text: string, spacing: n
     return found;
   };
   const base64 = runs();
+  const unreadable = out.subarray(at, at + base64.length);
+  at += base64.length;
   const hex = runs();
   // Past maxHits places that can start one (text thick with look-alikes beside Latin letters, say), the regex finds them.
   const starts = out[at++]!;
   const otherAnchors = starts < 0 ? anchorsOf(text, UNICODE_ANCHOR, spacing) : otherAnchorsFrom(text, out.subarray(at, at + starts), spacing);
-  return { anchors: hits, otherAnchors, base64, hex };
+  return { anchors: hits, otherAnchors, base64, hex, unreadable };
 }
 
 /** Every unit in the ranges. */

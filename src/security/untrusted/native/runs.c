@@ -112,3 +112,81 @@ void runs_find(const uint8_t *b, size_t n, int avx2, List *base64, List *hex) {
   if (r64.open >= 0) emit(&r64, (size_t)r64.open, n, 24);
   if (rhex.open >= 0) emit(&rhex, (size_t)rhex.open, n, 40);
 }
+
+/* Base64 characters' values (0xff: none). */
+static uint8_t sextet(uint8_t c) {
+  return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : 0xff;
+}
+
+static int hex_digit(uint8_t c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+static uint8_t hex_value(uint8_t c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+/* Longer runs (an inlined module, say) are left to JavaScript, which stops early on binary. */
+#define SCREENED 2048
+
+/*
+ * A lower bound on the characters of the bytes' UTF-8 decoding that ../decode.ts counts as
+ * unreadable: control characters (but newline) and each place the decoder puts U+FFFD (a byte
+ * that starts nothing, a continuation byte alone, a sequence cut short). Sequences are not
+ * checked for overlong forms or surrogates, which only makes the count lower; one cut short by
+ * the end of `bytes` is not counted (the bytes after it were not decoded).
+ */
+static size_t unreadable_bytes(const uint8_t *bytes, size_t count) {
+  size_t bad = 0;
+  for (size_t i = 0; i < count;) {
+    uint8_t c = bytes[i];
+    if (c < 0x80) {
+      bad += (c < 0x20 && c != '\n') || c == 0x7f;
+      i++;
+      continue;
+    }
+    size_t need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (need == 0) {
+      bad++;
+      i++;
+      continue;
+    }
+    size_t j = 0;
+    while (j < need && i + 1 + j < count && (bytes[i + 1 + j] & 0xc0) == 0x80) j++;
+    if (j < need && i + 1 + j == count) break;
+    bad += j < need;
+    i += 1 + j;
+  }
+  return bad;
+}
+
+int run_unreadable(const uint8_t *b, size_t n, size_t start, size_t end) {
+  /* As decode.ts's base64Runs: a run with no digit, "+" or "/" that is all one case is passed over, not decoded. */
+  int upper = 0, lower = 0, other = 0, hex = 1;
+  for (size_t i = start; i < end; i++) {
+    uint8_t c = b[i];
+    upper |= c >= 'A' && c <= 'Z';
+    lower |= c >= 'a' && c <= 'z';
+    other |= !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+    hex &= hex_digit(c);
+  }
+  if (!other && !(upper && lower)) return 1;
+  /* Its padding joins it; a run of hex digits of even length without padding is read as hex. */
+  size_t padded = end;
+  while (padded < n && b[padded] == '=' && padded - end < 2) padded++;
+  size_t length = end - start;
+  if (length > SCREENED) return 0;
+  uint8_t bytes[SCREENED];
+  size_t count = 0, most;
+  if (hex && padded == end && length % 2 == 0) {
+    for (size_t i = start; i < end; i += 2) bytes[count++] = (uint8_t)(hex_value(b[i]) << 4 | hex_value(b[i + 1]));
+    most = count;
+  } else {
+    size_t i = start;
+    for (; i + 4 <= end; i += 4) {
+      uint32_t v = (uint32_t)sextet(b[i]) << 18 | (uint32_t)sextet(b[i + 1]) << 12 | (uint32_t)sextet(b[i + 2]) << 6 | sextet(b[i + 3]);
+      bytes[count++] = (uint8_t)(v >> 16);
+      bytes[count++] = (uint8_t)(v >> 8);
+      bytes[count++] = (uint8_t)v;
+    }
+    /* The characters after the last four give a byte or two more, which are not read here. */
+    most = count + (end - i);
+  }
+  /* Fewer than 12 characters, or more than a tenth unreadable: decode.ts's printable() says no. */
+  return most < 12 || unreadable_bytes(bytes, count) * 10 > most;
+}

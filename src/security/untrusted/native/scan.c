@@ -183,7 +183,8 @@ static napi_value int32_array(napi_env env, size_t count, void **data) {
 
 /*
  * scan(text, wide, maxHits): an Int32Array [flags, hit count, offset, word index, ...,
- * base64 run count, start, end, ..., hex run count, start, end, ..., start count, offset, ...],
+ * base64 run count, start, end, ..., for each base64 run 1 if it surely does not decode to
+ * readable text (runs.c) else 0, hex run count, start, end, ..., start count, offset, ...],
  * at most one word a position, in text order. `wide` says the text may hold characters beyond
  * Latin-1 (read as UTF-16, else as Latin-1). Past `maxHits` words the scan stops and flags the
  * text DENSE (4): text that thick with anchors is read faster by the regex than hit by hit. Past
@@ -196,7 +197,7 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   int64_t max_hits;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 3) return fail(env, "scan(text, wide, maxHits) takes a string, a boolean and a number");
   if (napi_get_value_int64(env, argv[2], &max_hits) != napi_ok || max_hits < 1) return fail(env, "scan: maxHits must be a positive number");
-  List hits = {0}, base64 = {0}, hex = {0}, starts = {0};
+  List hits = {0}, base64 = {0}, unreadable = {0}, hex = {0}, starts = {0};
   hits.limit = (size_t)max_hits * 2;
   starts.limit = (size_t)max_hits;
   if (!text_of(env, s, argv[0], argv[1], "scan", &s->starts, &starts, &n)) {
@@ -211,20 +212,24 @@ static napi_value scan(napi_env env, napi_callback_info info) {
     hits.count = 0;
   } else {
     runs_find(bytes, n, s->avx2, &base64, &hex);
+    for (size_t i = 0; i < base64.count; i += 2) push(&unreadable, run_unreadable(bytes, n, (size_t)base64.items[i], (size_t)base64.items[i + 1]));
   }
   release(s);
   napi_value result = NULL;
   void *data;
   if (starts.full) starts.count = 0;
-  if (!hits.failed && !base64.failed && !hex.failed && !starts.failed && (result = int32_array(env, 5 + hits.count + base64.count + hex.count + starts.count, &data)) != NULL) {
+  if (!hits.failed && !base64.failed && !unreadable.failed && !hex.failed && !starts.failed && (result = int32_array(env, 5 + hits.count + base64.count + unreadable.count + hex.count + starts.count, &data)) != NULL) {
     int32_t *out = data;
     *out++ = flags;
-    out = put(put(put(out, &hits, 2), &base64, 2), &hex, 2);
+    out = put(put(out, &hits, 2), &base64, 2);
+    if (unreadable.count) memcpy(out, unreadable.items, unreadable.count * sizeof(int32_t));
+    out = put(out + unreadable.count, &hex, 2);
     if (starts.full) *out = -1;
     else put(out, &starts, 1);
   }
   free(hits.items);
   free(base64.items);
+  free(unreadable.items);
   free(hex.items);
   free(starts.items);
   return result ? result : fail(env, "scan: out of memory");
