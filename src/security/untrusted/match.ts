@@ -14,7 +14,19 @@ export const ALL_RULES: readonly Rule[] = [...RULES, ...MULTILINGUAL_RULES];
 /** How far before its trigger word a rule's match can start. */
 const BEFORE = 150;
 
-const TRIGGERS = stemIndex(ALL_RULES.flatMap((rule) => (rule.triggers ? rule.triggers.map((stem) => [stem, rule] as const) : [])));
+/** A rule with what trying it at a trigger takes: its place in ALL_RULES, and its sticky copy if it is tried at its triggers only. */
+interface Triggered {
+  rule: Rule;
+  index: number;
+  sticky: RegExp | null;
+}
+
+const TRIGGERS = stemIndex(
+  ALL_RULES.flatMap((rule, index) => {
+    const entry: Triggered = { rule, index, sticky: rule.startsAtTrigger ? new RegExp(rule.pattern.source, 'y') : null };
+    return rule.triggers ? rule.triggers.map((stem) => [stem, entry] as const) : [];
+  }),
+);
 /**
  * The trigger stems as the native scanner finds them: those within Latin-1 as words (the text is
  * lowercase, so its case-folding changes nothing; a one-character stem is a candidate to it, no
@@ -25,8 +37,6 @@ const BEYOND_LATIN1 = tailIndex(TRIGGERS.stems.filter(wide));
 const LONG_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length > 1);
 const SHORT_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length === 1).join('');
 const UNTRIGGERED = ALL_RULES.filter((rule) => rule.triggers === null);
-/** Sticky copies of the rules tried only at their triggers. */
-const STICKY = new Map(ALL_RULES.filter((rule) => rule.startsAtTrigger).map((rule) => [rule, new RegExp(rule.pattern.source, 'y')]));
 /**
  * The other triggered rules behind a lazy run of up to BEFORE characters, sticky: tried at the
  * BEFORE + 1 positions from where they are set, the engine never scanning past them.
@@ -48,32 +58,35 @@ export interface RuleMatch {
  */
 export function ruleMatches(text: string): RuleMatch[] {
   const found: RuleMatch[] = [];
-  const near = new Map<Rule, [number, number][]>();
-  /** Where each rule tried at its triggers last matched to: a trigger inside that match is not tried. */
-  const matchedTo = new Map<Rule, number>();
+  /** By rule (its place in ALL_RULES): the stretches before its triggers to try it in. */
+  const near: [number, number][][] = [];
+  /** By rule: where one tried at its triggers last matched to (a trigger inside that match is not tried). */
+  const matchedTo = new Int32Array(ALL_RULES.length);
   forEachTrigger(text, (at, stem) => {
-    for (const rule of TRIGGERS.owners(text, at, stem)) {
-      const sticky = STICKY.get(rule);
+    for (const { rule, index, sticky } of TRIGGERS.owners(text, at, stem)) {
+      const { atTrigger } = rule;
       if (sticky) {
-        if (at < (matchedTo.get(rule) ?? 0)) continue;
+        if (at < matchedTo[index]!) continue;
+        if (atTrigger) {
+          atTrigger.lastIndex = at;
+          if (!atTrigger.test(text)) continue;
+        }
         sticky.lastIndex = at;
         const match = sticky.exec(text);
         if (match && !rule.exclude?.(match[0])) {
           found.push({ rule, start: at, end: at + match[0].length });
-          matchedTo.set(rule, at + match[0].length);
+          matchedTo[index] = at + match[0].length;
         }
         continue;
       }
-      const { atTrigger } = rule;
       if (atTrigger) {
         atTrigger.lastIndex = at;
         if (!atTrigger.test(text)) continue;
       }
-      const regions = near.get(rule);
-      const last = regions?.[regions.length - 1];
+      const regions = (near[index] ??= []);
+      const last = regions[regions.length - 1];
       if (last && at - BEFORE <= last[1]) last[1] = at;
-      else if (regions) regions.push([Math.max(0, at - BEFORE), at]);
-      else near.set(rule, [[Math.max(0, at - BEFORE), at]]);
+      else regions.push([Math.max(0, at - BEFORE), at]);
     }
   });
   for (const rule of UNTRIGGERED) {
@@ -85,7 +98,9 @@ export function ruleMatches(text: string): RuleMatch[] {
       }
     }
   }
-  for (const [rule, regions] of near) for (const [from, to] of regions) matchesBefore(rule, text, from, to, found);
+  near.forEach((regions, index) => {
+    for (const [from, to] of regions) matchesBefore(ALL_RULES[index]!, text, from, to, found);
+  });
   return found;
 }
 

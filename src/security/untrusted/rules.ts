@@ -26,9 +26,9 @@ export interface Rule {
   /** Every match starts at one of its triggers: the rule is tried there and nowhere else. */
   startsAtTrigger: boolean;
   /**
-   * For a rule whose matches start before their trigger: what holds at the trigger of every
-   * match (sticky; a lookbehind reads the part before it). The rule is not tried before a
-   * trigger where this fails (match.ts).
+   * What holds at the trigger of every match (sticky): for a rule whose matches start before
+   * their trigger, a lookbehind reads the part before it, and the rule is not tried before a
+   * trigger where this fails; for one tried at its triggers, a cheaper test tried first (match.ts).
    */
   atTrigger?: RegExp;
   /** Where a rule without trigger words can match: it reads only these stretches, not all the text. */
@@ -140,6 +140,14 @@ function compiled(source: string, flags: string): RegExp {
 }
 
 
+/**
+ * A URL with a query, and one with a character a placeholder starts with, read in one pass
+ * without going back: most links in documentation (a commit's, a package's) have neither, and
+ * the rules that read URLs for them pass over the rest at this cost.
+ */
+const URL_WITH_QUERY = /https?:\/\/[^\s)"'<>?&]*[?&]/y;
+const URL_WITH_PLACEHOLDER = /https?:\/\/[^\s)"'<>{[%$]*[{[%$<]/y;
+
 /** A rule; its trigger stems are `|`-separated, `\|` for a literal bar. */
 const r = (id: string, family: Family, weight: number, triggers: string | null, source: string | Split, exclude?: string | ((match: string) => boolean)): Rule => ({
   id,
@@ -191,7 +199,7 @@ export const RULES: readonly Rule[] = [
   r('tool.function_call', 'tool_trigger', 0.6, '^call$|execute$|invoke$|run$|trigger$|"tool|"function|"action|"call', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z_][\w.]*\((?:\s*[a-z_]+\s*=|\s*["'{\[])|(?<=\{\s*\\?)"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
   // A snake_case function called with nothing: a tool named as one, or a C or Python API in its documentation.
   r('tool.bare_call', 'tool_trigger', 0.3, '^call$|execute$|invoke$|run$|trigger$', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z]+_[a-z_]*\(\s*\)`),
-  r('exfil.url_param_secret', 'exfiltration', 0.6, '^http', String.raw`https?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`),
+  { ...r('exfil.url_param_secret', 'exfiltration', 0.6, '^http', String.raw`https?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`), atTrigger: URL_WITH_QUERY },
   r('exfil.data_in_url', 'exfiltration', 0.6, '^query string|image url|img url|pixel|tracking image|url parameter|link like|link such as|put$|place$|encode$|append$|add$', String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\s+(?!in\b|into\b|to\b)[^.\n]{0,80}\b(?:into|in|to)\s+(?:(?:the\s+)?(?:query string|url|image url)|(?:the|this|that|your|a)\s+link\b)`),
   // Pretending to be the conversation's structure.
   r('role.template_token', 'role_impersonation', 0.9, String.raw`^<\||[inst|[/inst|<<sys|<</sys`, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
@@ -216,7 +224,7 @@ export const RULES: readonly Rule[] = [
 
   // Getting data out.
   r('exfil.image_beacon', 'exfiltration', 0.85, '^![', String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)[^)\s]*\)`),
-  r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`https?://[^\s)"'<>]*(?:[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c)|[?&#=]\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`),
+  { ...r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`https?://[^\s)"'<>]*(?:[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c)|[?&#=]\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`), atTrigger: URL_WITH_PLACEHOLDER },
   r('exfil.send_secrets', 'exfiltration', 0.55, '^send$|forward$|post$|upload$|email$|e-mail$|mail$|transmit$|exfiltrate$|leak$|copy$|paste$|submit$|share$|sync$|relay$|cc$|bcc$|dump$', String.raw`\b(?:send|forward|post|upload|email|e-mail|mail|transmit|exfiltrate|leak|copy|paste|submit|share|sync|relay|cc|bcc|dump)\b${GAP}?(?:the |all |your |any |my |our |their |every )?(?:full |entire |complete |raw )?${SECRETS}\b(?:[^.\n]{0,60})\b(?:to|at|into|via)\s+(?:https?://|[\w.+-]+@|the (?:following|address|url|endpoint|webhook)|(?:this|that|our|my) (?:address|url|endpoint|webhook|server|email))`),
   r('exfil.include_secret', 'exfiltration', 0.75, '^include$|append$|add$|insert$|embed$|put$|attach$|paste$|encode$', String.raw`\b(?:include|append|add|insert|embed|put|attach|paste|encode)\s+(?:the |your |any |all |a copy of (?:the |your )?)?(?:user's |users' |customer's )?(?:api[ _-]?keys?|tokens?|access tokens?|passwords?|credentials?|secrets?|system prompt|session (?:cookie|id|token)s?|\.env(?: file)?|environment variables|private keys?|ssh keys?|conversation(?: history)?|chat history)\b[^.\n]{0,60}\b(?:in|into|to|at the end of|inside)\s+(?:your|the|a|this)\s+(?:reply|response|answer|url|link|summary|output|message|image|markdown|query)`),
   r('exfil.visit_url', 'exfiltration', 0.4, '^visit$|open$|fetch$|load$|request$|browse to|navigate to|go to|click$', String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),
