@@ -110,20 +110,26 @@ function evaluate(split: string, samples: Sample[], verdicts: Verdicts, showMiss
 
 /**
  * Files nobody wrote for this corpus, from what `npm install` put in node_modules (fixed by the
- * lockfile): the README of every package, and every twentieth JavaScript file (1 KB to 200 KB,
- * not minified). Benign, and full of the words the rules look for: ignore, decode, prompt,
- * agent, tokens, tools, shell commands.
+ * lockfile): the README and the changelog of every package, every twentieth JavaScript file
+ * (1 KB to 200 KB, not minified), and every text file (Markdown, JavaScript, TypeScript, JSON,
+ * source maps; 200 bytes to 4 MB). Benign, and full of the words the rules look for: ignore,
+ * decode, prompt, agent, tokens, tools, shell commands; the SDKs of model providers among them.
  */
-function installedFiles(): { readmes: Installed[]; sources: Installed[] } {
+function installedFiles(): { readmes: Installed[]; changelogs: Installed[]; sources: Installed[]; everything: Installed[] } {
   const root = join(packageRoot(), 'node_modules');
   const paths = readdirSync(root, { recursive: true, encoding: 'utf8' }).sort();
   const read = (path: string) => ({ path, text: readFileSync(join(root, path), 'utf8') });
-  const sized = (path: string) => {
-    const stat = statSync(join(root, path));
-    return stat.isFile() && stat.size > 1024 && stat.size < 200 * 1024;
+  const sized = (path: string, least: number, most: number) => {
+    const stat = statSync(join(root, path), { throwIfNoEntry: false });
+    return stat !== undefined && stat.isFile() && stat.size > least && stat.size < most;
   };
-  const sources = paths.filter((path) => path.endsWith('.js') && !path.endsWith('.min.js') && sized(path));
-  return { readmes: paths.filter((path) => /(^|\/)readme\.md$/i.test(path)).map(read), sources: sources.filter((_, i) => i % 20 === 0).map(read) };
+  const sources = paths.filter((path) => path.endsWith('.js') && !path.endsWith('.min.js') && sized(path, 1024, 200 * 1024));
+  return {
+    readmes: paths.filter((path) => /(^|\/)readme\.md$/i.test(path)).map(read),
+    changelogs: paths.filter((path) => /(^|\/)changelog\.md$/i.test(path)).map(read),
+    sources: sources.filter((_, i) => i % 20 === 0).map(read),
+    everything: paths.filter((path) => /\.(?:md|[cm]?js|ts|json|map)$/i.test(path) && sized(path, 200, 4 * 1024 * 1024)).map(read),
+  };
 }
 
 interface Installed {
@@ -137,10 +143,11 @@ function realWorld(label: string, files: readonly Installed[]): void {
   console.log(`\nreal-world benign: ${label} (${files.length} files, written by others)`);
   console.log(`  detector     FPR ${(flagged.length / files.length).toFixed(3)} (${flagged.length}/${files.length} flagged)`);
   console.log(`  phrase list  FPR ${(files.filter((file) => phraseList(file.text)).length / files.length).toFixed(3)}`);
-  for (const { path, detection } of flagged) {
+  for (const { path, detection } of flagged.slice(0, 12)) {
     const spans = detection.spans.slice(0, 4).map((span) => `${span.rule}:${JSON.stringify(span.excerpt.slice(0, 40))}`);
     console.log(`    flagged ${path}: ${spans.join(' | ')}`);
   }
+  if (flagged.length > 12) console.log(`    ... and ${flagged.length - 12} more`);
 }
 
 /**
@@ -308,11 +315,12 @@ async function main(): Promise<void> {
   evaluate('holdout', samples.filter((sample) => sample.split === 'holdout'), verdicts, false);
   evaluate('all', samples, verdicts, false);
   buried(samples, verdicts, 'prose and logs', proseAndLogs());
-  const { readmes, sources } = installedFiles();
+  const { readmes, changelogs, sources, everything } = installedFiles();
   const readmeText = readmes.map((readme) => readme.text).join('\n');
   buried(samples, verdicts, 'installed READMEs', readmeText.slice(0, 65_536));
   realWorld('the README of every installed package', readmes);
   realWorld('every twentieth JavaScript file in node_modules', sources);
+  realWorld('every text file in node_modules (Markdown, JavaScript, TypeScript, JSON, source maps)', everything);
 
   const benign = samples.filter((sample) => sample.label === 'benign' && /logs|data/.test(sample.category)).map((sample) => sample.text);
   const web = samples.filter((sample) => sample.category === 'web_pages').map((sample) => sample.text).join('\n');
@@ -323,6 +331,8 @@ async function main(): Promise<void> {
     // Real documents, dense with the rules' words: every region read, most of the text.
     'installed packages\' READMEs': readmeText.slice(0, 1_048_576),
     'installed JavaScript (sampled)': sources.map((source) => source.text).join('\n').slice(0, 1_048_576),
+    // Commit hashes and links on every line, and in the SDKs of model providers the words for a model on most.
+    'installed packages\' changelogs': megabyte(changelogs.map((changelog) => changelog.text).join('\n')),
     'English prose': megabyte('The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. The team presents the findings to the board next week. '),
     // One character beyond Latin-1 makes the whole string UTF-16: most real pages and documents are.
     'prose with “quotes” and dashes': megabyte('The quarterly report shows that revenue grew by twelve percent — driven by “demand” in the northern region. The team’s findings go to the board next week. '),

@@ -50,13 +50,16 @@ const HELPER_ONLY_AFTER = ['tool', 'reader', 'model', 'system', 'reviewer'];
 const AI_NOUN = String.raw`(?:ai|a\.i\.|llms?|language models?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|summari[sz]ers?|bots?|assistants?|agents?|automation|(?:${COMPOUND_FIRST})[ -](?:${[...HELPER, ...HELPER_ONLY_AFTER].map((word) => `${word}s?`).join('|')}))(?![a-z0-9_])`;
 /** Words that make what follows an instruction. */
 const INSTRUCTION = String.raw`(?:please|kindly|collect|gather|read|copy|paste|resolve|decode|must|should|shall|need to|needs to|is to|are to|has to|have to|always|never|do not|don't|dont|only|also|first|make sure|ensure|remember|record|send|forward|reply|respond|approve|rank|rate|move|close|set|report|say|state|conclude|phrase|present|describe|mark|release|pay|purchase|buy|book|cancel|delete|remove|drop|ignore|treat|classify|tell|inform|include|omit|exclude|skip|recommend|summari[sz]e|flag|escalate|grant|add|update|change|list|output|write|transfer|refund|email|call|run|execute|open|visit|click|download|install|merge|commit|push|disable|enable|give|submit|confirm|register|use|fetch|post|upload|create|invoke|append|insert|print|return|answer|stop|prefer|choose|select|assign|accept|reject|deny|allow|authori[sz]e|reset|this is|the (?:correct|real|actual|only)|you (?:must|should|will|are|can))\b`;
-const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|(?:[.!\])]|(?<!\s)\?)\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@)`;
+const VOCATIVE_START = String.raw`(?:^|\n|\\n|\t|\s{2}|(?:[.!\])]|(?<!\s)\?)\s|[(\[{"'“>*#/;|]|<!--|\b(?:to|for|hey|hi|attention|dear|note for|notice for|instructions for|message for|hint for)\b|@(?!param\b|returns?\b|type\b|typedef\b|prop(?:erty)?\b|arg(?:ument)?\b|throws\b|see\b|link\b|example\b))`;
+/** A type after a declaration's colon ("AgentsAPI.Reference;", "Array<Agent>", "string;", "typeof Reporter;"). */
+const DECLARED_TYPE = String.raw`[ \t]*(?:typeof[ \t]+)?[a-z_$][\w$]*(?:\.[\w$]+)*(?:<|\[\]|\(|[ \t]*[;|&=])`;
 /**
  * The colon after a vocative ("Assistant: please ..."): not a URL's ("[Claude API](https://...")
  * or a slice's ("[ai:ai+size]"), nor a key's before a value that ends there ("agent": "jane",
- * agent: false,).
+ * agent: false,), nor a declaration's before its type ("agent: AgentsAPI.Reference;", "agents:
+ * Array<Agent>", "system: string;").
  */
-const COLON = String.raw`:(?!//|[^\s*_)\]]|[ \t]*(?:"[^"\n]*"|'[^'\n]*'|-?\d[\d.]*|true|false|null|none|nil|undefined)[ \t]*(?:[,}\]\n]|$))`;
+const COLON = String.raw`:(?!//|[^\s*_)\]]|[ \t]*(?:"[^"\n]*"|'[^'\n]*'|-?\d[\d.]*|true|false|null|none|nil|undefined)[ \t]*(?:[,}\]\n]|$)|${DECLARED_TYPE})`;
 /**
  * A short word on its own, not inside a longer one: `\b` knows only ASCII letters, so "\bki\b"
  * would match the end of the Polish "ścieżki" and "\bии\b" nothing at all. Nor a name in code
@@ -203,7 +206,7 @@ export const RULES: readonly Rule[] = [
   r('exfil.data_in_url', 'exfiltration', 0.6, '^query string|image url|img url|pixel|tracking image|url parameter|link like|link such as|put$|place$|encode$|append$|add$', String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\s+(?!in\b|into\b|to\b)[^.\n]{0,80}\b(?:into|in|to)\s+(?:(?:the\s+)?(?:query string|url|image url)|(?:the|this|that|your|a)\s+link\b)`),
   // Pretending to be the conversation's structure.
   r('role.template_token', 'role_impersonation', 0.9, String.raw`^<\||[inst|[/inst|<<sys|<</sys`, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
-  r('role.header', 'role_impersonation', 0.45, 'system|assistant|developer', [[String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?`, String.raw`(?:system|assistant|developer)\s*(?:message|prompt|instructions?|override|note)?\s*:\s+[\p{L}"']`]]),
+  r('role.header', 'role_impersonation', 0.45, 'system|assistant|developer', [[String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?`, String.raw`(?:system|assistant|developer)\s*(?:message|prompt|instructions?|override|note)?\s*:(?!${DECLARED_TYPE})\s+[\p{L}"']`]]),
   r('role.bracket', 'role_impersonation', 0.7, 'sys|admin|developer|root|operator|security', ROLE_HEADER),
   r('role.fake_close', 'role_impersonation', 0.75, '^</', String.raw`</\s*(?:untrusted[_-]?tool[_-]?output|tool[_-]?(?:output|result|response)|function[_-]?(?:output|result)|document|context|data|search[_-]?results?|user[_-]?input|email|webpage|content)\s*>`),
   r('role.end_of_output', 'role_impersonation', 0.45, '^end$|close$|exit$', String.raw`\b(?:end of|end|close|exit) (?:the )?(?:tool|function|document|search|web ?page|email|file|untrusted) ?(?:output|result|response|content|context|data)?\s*[\])>.\-=*]*\s*(?:\n|$)`),
