@@ -152,9 +152,10 @@ function realWorld(label: string, files: readonly Installed[]): void {
 
 /**
  * Every sample again, in the middle of 64 KB of other text: ordinary output (prose and generated
- * logs), then real documentation (the installed READMEs, which say "for example", hold code
- * fences and the rules' words every few kilobytes). Text over 16 KB is read only around its
- * anchors, so this is that path's recall and false-positive rate, beside the same samples read alone.
+ * logs), real documentation (the installed READMEs, which say "for example", hold code fences and
+ * the rules' words every few kilobytes), and an agent's trace (JSON records, "assistant" in every
+ * other one). Text over 16 KB is read only around its anchors, so this is that path's recall and
+ * false-positive rate, beside the same samples read alone.
  */
 function buried(samples: Sample[], verdicts: Verdicts, label: string, filler: string): void {
   const inside = (text: string) => `${filler.slice(0, 32_768)}\n${text}\n${filler.slice(32_768)}`;
@@ -318,6 +319,7 @@ async function main(): Promise<void> {
   const { readmes, changelogs, sources, everything } = installedFiles();
   const readmeText = readmes.map((readme) => readme.text).join('\n');
   buried(samples, verdicts, 'installed READMEs', readmeText.slice(0, 65_536));
+  buried(samples, verdicts, 'a chat transcript (JSON records)', megabyte(chatTranscript()).slice(0, 65_536));
   realWorld('the README of every installed package', readmes);
   realWorld('every twentieth JavaScript file in node_modules', sources);
   realWorld('every text file in node_modules (Markdown, JavaScript, TypeScript, JSON, source maps)', everything);

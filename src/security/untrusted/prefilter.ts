@@ -13,7 +13,7 @@ import { stemSource, stems } from './stems.js';
  * purpose. Hints that text is to be read backwards are here too: the reversed text holds no anchor.
  */
 const ANCHOR_STEMS = stems(
-  'disregard|forget|instruc|prompt|assistant|assisten|ai$|a.i.|llm|language model|model:|agent|summaris|summariz|chatbot|copilot|chatgpt|claude|gemini|bot$|bots$|you are now|you are no longer|from now on|' +
+  'disregard|forget|instruc|prompt|assisten|ai$|a.i.|llm|language model|model:|summaris|summariz|chatbot|copilot|bot$|bots$|you are now|you are no longer|from now on|' +
     'your response|your reply|your answer|your summary|your output|<\\||[inst]|[/inst]|<<sys|</tool|</untrusted|</function|</document|</context|</data|</search|</user|</email|</webpage|</content|' +
     'rm -|curl |wget |approve|grant yourself|grant itself|grant me|exfil|rot13|rot 13|encode your|jailbr|developer mode|reveal|revoked|superseded|function_call|tool_call|' +
     'anweisung|istruzion|instrukc|talimat|instruksi|ki$|ia$|yapay zek|asisten|automated assistant|automated agent|automated system|automated tool|tool call|tool use|' +
@@ -30,7 +30,14 @@ interface AnchorPattern {
  * with the character it starts with and the words that come after it and any spaces (`then`).
  */
 const SECRETS = ['key', 'token', 'secret', 'password', 'email'];
+/**
+ * Names for a model that are anchors unless they are a JSON string's value ("role": "assistant",
+ * "model": "claude-sonnet-4"): an agent's trace has one in every record, and no rule reads a name
+ * followed by its closing quote and a comma or brace as addressed to a model.
+ */
+const NAMES_NOT_VALUES = ['assistant', 'agent', 'claude', 'gemini', 'chatgpt'];
 const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
+  ...NAMES_NOT_VALUES.map((name) => ({ source: String.raw`\b${name}(?![\w.-]*"\s*[,}\]])`, starts: [name] })),
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
   {
