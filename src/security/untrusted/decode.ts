@@ -21,8 +21,7 @@ const EXCERPT = 120;
 /** The families that make text an instruction to the model, as opposed to a suspicious form. */
 export const INSTRUCTION_FAMILIES = new Set<Family>(['override', 'addressed_to_ai', 'exfiltration']);
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}[\s:]?){16,}\b/g;
-/** A separator between hex digits. */
-const SEPARATED = /[0-9a-f][\s:]+[0-9a-f]/i;
+const SEPARATOR = /[\s:]/;
 
 /** Base64 and hex runs (`runs`, found by the prefilter) that decode to readable text holding an instruction. */
 export function encodedInstructions(text: string, runs: Pick<Prefiltered, 'base64' | 'hex' | 'unreadable'>): Decoded[] {
@@ -34,12 +33,12 @@ export function encodedInstructions(text: string, runs: Pick<Prefiltered, 'base6
     const decoded = Buffer.from(run, hex ? 'hex' : 'base64').toString('utf8');
     if (printable(decoded) && instructs(decoded)) matches.push({ rule: hex ? 'encoding.hex_instruction' : 'encoding.base64_instruction', family: 'encoding', weight: 0.9, start, end });
   }
-  // Hex pairs with separators ("69 67 6e ..."): 16 pairs or more. Hex without them (a commit hash) is read as a base64 run is, above.
+  // Hex pairs with separators ("69 67 6e ..."): 16 pairs or more (a run without a separator, a commit hash, has none).
   for (const [from, to] of runs.hex) {
     const run = text.slice(from, to);
-    if (!SEPARATED.test(run)) continue;
+    if (!SEPARATOR.test(run)) continue;
     for (const found of run.matchAll(HEX_RUN)) {
-      if (!SEPARATED.test(found[0])) continue;
+      if (!SEPARATOR.test(found[0])) continue;
       const decoded = Buffer.from(found[0].replace(/[\s:]/g, ''), 'hex').toString('utf8');
       if (printable(decoded) && instructs(decoded)) matches.push({ rule: 'encoding.hex_instruction', family: 'encoding', weight: 0.9, start: from + found.index, end: from + found.index + found[0].length });
     }

@@ -13,6 +13,7 @@ export const ALL_RULES: readonly Rule[] = [...RULES, ...MULTILINGUAL_RULES];
 
 /** How far before its trigger word a rule's match can start. */
 const BEFORE = 150;
+const ESCAPED_BREAK = /\\[nrt]/g;
 
 /** A rule with what trying it at a trigger takes: its place in ALL_RULES, and its sticky copy if it is tried at its triggers only. */
 interface Triggered {
@@ -62,7 +63,8 @@ export function ruleMatches(text: string): RuleMatch[] {
   const near: [number, number][][] = [];
   /** By rule: where one tried at its triggers last matched to (a trigger inside that match is not tried). */
   const matchedTo = new Int32Array(ALL_RULES.length);
-  forEachTrigger(text, (at, stem) => {
+  // A word after an escaped line break ("\\nAssistant:" in JSON) starts a line, as the rules read it: its triggers are found as if a space came before.
+  forEachTrigger(text.includes('\\') ? text.replace(ESCAPED_BREAK, '\\ ') : text, (at, stem) => {
     for (const { rule, index, sticky } of TRIGGERS.owners(text, at, stem)) {
       const { atTrigger } = rule;
       if (sticky) {

@@ -31,13 +31,22 @@ interface AnchorPattern {
  */
 const SECRETS = ['key', 'token', 'secret', 'password', 'email'];
 /**
- * Names for a model that are anchors unless they are a JSON string's value ("role": "assistant",
- * "model": "claude-sonnet-4"): an agent's trace has one in every record, and no rule reads a name
- * followed by its closing quote and a comma or brace as addressed to a model.
+ * Names for a model that are anchors unless they are a JSON string's whole value ("role":
+ * "assistant", "model": "claude-sonnet-4"): an agent's trace has one in every record, and no rule
+ * reads a name followed by its closing quote and a comma, a brace, or a bracket that no colon
+ * follows (`["claude"]: ...` can be a vocative) as addressed to a model. "agent-directives" and
+ * "assistant_instructions" are not such a value: a rule reads those.
  */
-const NAMES_NOT_VALUES = ['assistant', 'agent', 'claude', 'gemini', 'chatgpt'];
+const CLOSES_VALUE = String.raw`"\s*(?:[,}]|\](?![)\]*_"'’\s]*:))`;
+const NAMES_NOT_VALUES: readonly [name: string, rest: string][] = [
+  ['assistant', 's?'],
+  ['agent', 's?'],
+  ['claude', String.raw`[\w.-]{0,40}`],
+  ['gemini', String.raw`[\w.-]{0,40}`],
+  ['chatgpt', String.raw`[\w.-]{0,40}`],
+];
 const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
-  ...NAMES_NOT_VALUES.map((name) => ({ source: String.raw`\b${name}(?![\w.-]*"\s*[,}\]])`, starts: [name] })),
+  ...NAMES_NOT_VALUES.map(([name, rest]) => ({ source: String.raw`\b${name}(?!${rest}${CLOSES_VALUE})`, starts: [name] })),
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
   {
