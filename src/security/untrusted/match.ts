@@ -66,13 +66,13 @@ export function ruleMatches(text: string): RuleMatch[] {
   // A word after an escaped line break ("\\nAssistant:" in JSON) starts a line, as the rules read it: its triggers are found as if a space came before.
   forEachTrigger(text.includes('\\') ? text.replace(ESCAPED_BREAK, '\\ ') : text, (at, stem) => {
     for (const { rule, index, sticky } of TRIGGERS.owners(text, at, stem)) {
+      if (sticky && at < matchedTo[index]!) continue;
       const { atTrigger } = rule;
+      if (atTrigger) {
+        atTrigger.lastIndex = at;
+        if (!atTrigger.test(text)) continue;
+      }
       if (sticky) {
-        if (at < matchedTo[index]!) continue;
-        if (atTrigger) {
-          atTrigger.lastIndex = at;
-          if (!atTrigger.test(text)) continue;
-        }
         sticky.lastIndex = at;
         const match = sticky.exec(text);
         if (match && !rule.exclude?.(match[0])) {
@@ -80,10 +80,6 @@ export function ruleMatches(text: string): RuleMatch[] {
           matchedTo[index] = at + match[0].length;
         }
         continue;
-      }
-      if (atTrigger) {
-        atTrigger.lastIndex = at;
-        if (!atTrigger.test(text)) continue;
       }
       const regions = (near[index] ??= []);
       const last = regions[regions.length - 1];

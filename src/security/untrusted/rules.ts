@@ -142,7 +142,6 @@ function compiled(source: string, flags: string): RegExp {
   return new RegExp(source.replace(/\\p\{[LN]\}/g, (escape) => PROPERTIES[escape]!), flags);
 }
 
-
 /**
  * A URL with a query, and one with a character a placeholder starts with, read in one pass
  * without going back: most links in documentation (a commit's, a package's) have neither, and

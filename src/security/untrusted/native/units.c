@@ -71,7 +71,6 @@ const char *starts_set(Starts *s, const uint16_t *units, size_t n, const uint16_
     }
     s->kind[u] |= START;
   }
-  for (size_t u = 0; u < 65536; u++) s->kinds[u / 8] |= (uint32_t)s->kind[u] << (4 * (u % 8));
   return NULL;
 }
 
@@ -132,11 +131,9 @@ static inline uint32_t even_bits(uint32_t x) {
   return (x | x >> 8) & 0xffffu;
 }
 
-/* Eight units' kinds (by gather), as three 8-bit masks: START (bits 0-7), TOUCH (8-15), KEY (16-23). */
+/* Eight units' kinds (by gather, a byte each), as three 8-bit masks: START (bits 0-7), TOUCH (8-15), KEY (16-23). */
 static inline __attribute__((target("avx2"))) uint32_t kinds8(const Starts *s, __m128i units) {
-  __m256i u = _mm256_cvtepu16_epi32(units);
-  __m256i word = _mm256_i32gather_epi32((const int *)s->kinds, _mm256_srli_epi32(u, 3), 4);
-  __m256i bits = _mm256_srlv_epi32(word, _mm256_slli_epi32(_mm256_and_si256(u, _mm256_set1_epi32(7)), 2));
+  __m256i bits = _mm256_i32gather_epi32((const int *)s->kind, _mm256_cvtepu16_epi32(units), 1);
   uint32_t masks = 0;
   for (int k = 0; k < 3; k++) masks |= (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_sllv_epi32(bits, _mm256_set1_epi32(31 - k)))) << (8 * k);
   return masks;

@@ -23,16 +23,14 @@ typedef struct {
 #define KEY 4
 
 typedef struct {
-  /* By UTF-16 unit, what it is (START, TOUCH, KEY). */
-  uint8_t kind[65536];
+  /* By UTF-16 unit, what it is (START, TOUCH, KEY); three more, zero, so that a gather of four bytes at any unit stays inside. */
+  uint8_t kind[65536 + 3];
   /* The one START unit within Latin-1, if any (else -1). */
   int low;
   /* By a hash of a key and the unit after it: whether some word has them; by a key's low byte: 1 + the index of the first word. */
   uint8_t pairs[65536 / 8];
   uint8_t first_word[256];
   OtherWord words[MAX_OTHER_WORDS];
-  /* By UTF-16 unit, its kind again, four bits a unit: what the AVX2 path gathers. */
-  uint32_t kinds[65536 / 8];
 } Starts;
 
 /*
