@@ -5,6 +5,7 @@
  * (1 - Π(1 - w)), so several weak signals together flag what none would alone.
  */
 
+import { native, wide } from './native.js';
 import { stems } from './stems.js';
 
 export const FAMILIES = ['override', 'addressed_to_ai', 'role_impersonation', 'tool_trigger', 'exfiltration', 'encoding'] as const;
@@ -239,10 +240,28 @@ export const RULES: readonly Rule[] = [
 
 /**
  * The stretches where letters alternate with separators (" .-_|*") for 13 characters or more:
- * where encoding.spaced_letters can match. Such a stretch covers a whole aligned block of six
- * characters, so only blocks are tested, and on text most fail at their second character.
+ * where encoding.spaced_letters can match. Found by the native scanner when it is built
+ * (native/signs.c), else by alternatingByScript.
  */
 function alternating(text: string): [number, number][] {
+  let found: Int32Array | null = null;
+  try {
+    found = native?.spaced(text, wide(text)) ?? null;
+  } catch {
+    // A build older than this code, or out of memory for one huge text: the loop finds the same.
+  }
+  if (!found) return alternatingByScript(text);
+  const stretches: [number, number][] = [];
+  for (let i = 1; i < 1 + 2 * found[0]!; i += 2) stretches.push([found[i]!, found[i + 1]!]);
+  return stretches;
+}
+
+/**
+ * The same stretches found by JavaScript; exported for the tests. A stretch that long covers a
+ * whole aligned block of six characters, so only blocks are tested, and on text most fail at
+ * their second character.
+ */
+export function alternatingByScript(text: string): [number, number][] {
   const kind = (at: number) => {
     const code = text.charCodeAt(at);
     return code >= 97 && code <= 122 ? 1 : code === 32 || code === 46 || code === 45 || code === 95 || code === 124 || code === 42 ? 2 : 0;

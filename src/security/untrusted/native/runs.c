@@ -113,12 +113,33 @@ void runs_find(const uint8_t *b, size_t n, int avx2, List *base64, List *hex) {
   if (rhex.open >= 0) emit(&rhex, (size_t)rhex.open, n, 40);
 }
 
-/* Base64 characters' values (0xff: none). */
-static uint8_t sextet(uint8_t c) {
-  return c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : 0xff;
-}
+/* Base64 characters' values, 16 a row (any other character is 0: a run holds none). */
+static const uint8_t SEXTET[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 62, 0, 0, 0, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 0, 0, 0, 0, 0, 0,
+    0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 0, 0, 0, 0, 0,
+    0, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 0, 0, 0, 0, 0,
+};
 
-static int hex_digit(uint8_t c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+/* What run_unreadable sees in a character (0x80 and up: NOT_LETTER), 16 a row. */
+enum { UPPER = 1, LOWER = 2, NOT_LETTER = 4, HEX = 8 };
+static const uint8_t KIND[128] = {
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 4, 4, 4, 4, 4, 4,
+    4, 9, 9, 9, 9, 9, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 4, 4, 4, 4, 4,
+    4, 10, 10, 10, 10, 10, 10, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 4, 4, 4, 4, 4,
+};
+
+static inline unsigned kind_of(uint8_t c) { return c < 0x80 ? KIND[c] : NOT_LETTER; }
+
 static uint8_t hex_value(uint8_t c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
 
 /* Longer runs (an inlined module, say) are left to JavaScript, which stops early on binary. */
@@ -129,27 +150,28 @@ static uint8_t hex_value(uint8_t c) { return c <= '9' ? c - '0' : (c | 0x20) - '
  * unreadable: control characters (but newline) and each place the decoder puts U+FFFD (a byte
  * that starts nothing, a continuation byte alone, a sequence cut short). Sequences are not
  * checked for overlong forms or surrogates, which only makes the count lower; one cut short by
- * the end of `bytes` is not counted (the bytes after it were not decoded).
+ * the end of `bytes` is not counted (the bytes after it were not decoded). Past `enough` it stops
+ * counting: random bytes, most runs in documentation, get there in a few bytes.
  */
-static size_t unreadable_bytes(const uint8_t *bytes, size_t count) {
+static size_t unreadable_bytes(const uint8_t *bytes, size_t count, size_t enough) {
   size_t bad = 0;
   for (size_t i = 0; i < count;) {
     uint8_t c = bytes[i];
     if (c < 0x80) {
-      bad += (c < 0x20 && c != '\n') || c == 0x7f;
+      if ((bad += (c < 0x20 && c != '\n') || c == 0x7f) > enough) return bad;
       i++;
       continue;
     }
     size_t need = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
     if (need == 0) {
-      bad++;
+      if (++bad > enough) return bad;
       i++;
       continue;
     }
     size_t j = 0;
     while (j < need && i + 1 + j < count && (bytes[i + 1 + j] & 0xc0) == 0x80) j++;
     if (j < need && i + 1 + j == count) break;
-    bad += j < need;
+    if ((bad += j < need) > enough) return bad;
     i += 1 + j;
   }
   return bad;
@@ -157,15 +179,10 @@ static size_t unreadable_bytes(const uint8_t *bytes, size_t count) {
 
 int run_unreadable(const uint8_t *b, size_t n, size_t start, size_t end) {
   /* As decode.ts's base64Runs: a run with no digit, "+" or "/" that is all one case is passed over, not decoded. */
-  int upper = 0, lower = 0, other = 0, hex = 1;
-  for (size_t i = start; i < end; i++) {
-    uint8_t c = b[i];
-    upper |= c >= 'A' && c <= 'Z';
-    lower |= c >= 'a' && c <= 'z';
-    other |= !((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-    hex &= hex_digit(c);
-  }
-  if (!other && !(upper && lower)) return 1;
+  unsigned any = 0, all = 0xff;
+  for (size_t i = start; i < end; i++) any |= kind_of(b[i]), all &= kind_of(b[i]);
+  if (!(any & NOT_LETTER) && (any & (UPPER | LOWER)) != (UPPER | LOWER)) return 1;
+  int hex = (all & HEX) != 0;
   /* Its padding joins it; a run of hex digits of even length without padding is read as hex. */
   size_t padded = end;
   while (padded < n && b[padded] == '=' && padded - end < 2) padded++;
@@ -179,7 +196,7 @@ int run_unreadable(const uint8_t *b, size_t n, size_t start, size_t end) {
   } else {
     size_t i = start;
     for (; i + 4 <= end; i += 4) {
-      uint32_t v = (uint32_t)sextet(b[i]) << 18 | (uint32_t)sextet(b[i + 1]) << 12 | (uint32_t)sextet(b[i + 2]) << 6 | sextet(b[i + 3]);
+      uint32_t v = (uint32_t)SEXTET[b[i]] << 18 | (uint32_t)SEXTET[b[i + 1]] << 12 | (uint32_t)SEXTET[b[i + 2]] << 6 | SEXTET[b[i + 3]];
       bytes[count++] = (uint8_t)(v >> 16);
       bytes[count++] = (uint8_t)(v >> 8);
       bytes[count++] = (uint8_t)v;
@@ -188,5 +205,5 @@ int run_unreadable(const uint8_t *b, size_t n, size_t start, size_t end) {
     most = count + (end - i);
   }
   /* Fewer than 12 characters, or more than a tenth unreadable: decode.ts's printable() says no. */
-  return most < 12 || unreadable_bytes(bytes, count) * 10 > most;
+  return most < 12 || unreadable_bytes(bytes, count, most / 10) * 10 > most;
 }

@@ -289,6 +289,26 @@ static napi_value signs(napi_env env, napi_callback_info info) {
   return result ? result : fail(env, "signs: out of memory");
 }
 
+/*
+ * spaced(text, wide): an Int32Array [stretch count, start, end, ...]: where lowercase ASCII letters
+ * alternate with separators for 13 characters or more (signs.c), as ../rules.ts's alternating finds.
+ */
+static napi_value spaced(napi_env env, napi_callback_info info) {
+  Scanner *s;
+  size_t argc = 2, n;
+  napi_value argv[2];
+  List none = {0}, stretches = {0};
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "spaced(text, wide) takes a string and a boolean");
+  if (!text_of(env, s, argv[0], argv[1], "spaced", s->no_starts, &none, &n)) return NULL;
+  spaced_find(s->buffer + FRONT, n, &stretches);
+  release(s);
+  napi_value result = NULL;
+  void *data;
+  if (!stretches.failed && (result = int32_array(env, 1 + stretches.count, &data)) != NULL) put(data, &stretches, 2);
+  free(stretches.items);
+  return result ? result : fail(env, "spaced: out of memory");
+}
+
 static void finalize(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
@@ -327,6 +347,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "triggers", fn);
   napi_create_function(env, "signs", NAPI_AUTO_LENGTH, signs, s, &fn);
   napi_set_named_property(env, exports, "signs", fn);
+  napi_create_function(env, "spaced", NAPI_AUTO_LENGTH, spaced, s, &fn);
+  napi_set_named_property(env, exports, "spaced", fn);
   napi_get_boolean(env, s->avx2, &simd);
   napi_set_named_property(env, exports, "avx2", simd);
   return exports;

@@ -62,3 +62,29 @@ void signs_count(const uint8_t *b, size_t n, size_t block, int32_t *out) {
   /* Every hint holds one of these. */
   escapes[blocks] = holds(b, n, "revers", 2) || holds(b, n, "backwards", 2) || holds(b, n, "right to left", 11);
 }
+
+/* What spaced_find sees in a character: a lowercase ASCII letter (1), a separator (2), neither (0). */
+static inline int spaced_kind(uint8_t c) { return c >= 'a' && c <= 'z' ? 1 : c == ' ' || c == '.' || c == '-' || c == '_' || c == '|' || c == '*' ? 2 : 0; }
+
+/*
+ * A stretch of 13 covers a whole aligned block of six, so only blocks are tested, and on text most
+ * fail at their second character (a letter after a letter); from one that holds, the stretch is
+ * followed out both ways.
+ */
+void spaced_find(const uint8_t *b, size_t n, List *stretches) {
+  for (size_t at = 0; at + 6 <= n; at += 6) {
+    int k = spaced_kind(b[at]);
+    size_t i = at + 1;
+    while (k && i < at + 6 && spaced_kind(b[i]) == 3 - k) k = 3 - k, i++;
+    if (i < at + 6) continue;
+    size_t start = at, end = at + 6;
+    while (start > 0 && spaced_kind(b[start - 1]) == 3 - spaced_kind(b[start])) start--;
+    while (end < n && spaced_kind(b[end]) == 3 - spaced_kind(b[end - 1])) end++;
+    if (end - start >= 13) {
+      push(stretches, (int32_t)start);
+      push(stretches, (int32_t)end);
+    }
+    /* The next stretch starts at `end` or later: on from the block before the first that can hold it. */
+    at = (end + 5) / 6 * 6 - 6;
+  }
+}

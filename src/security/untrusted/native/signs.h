@@ -3,6 +3,7 @@
 #define AOSIQ_SIGNS_H
 #include <stddef.h>
 #include <stdint.h>
+#include "list.h"
 
 /* How many numbers signs_count writes for `n` characters in blocks of `block`. */
 size_t signs_size(size_t n, size_t block);
@@ -14,5 +15,12 @@ size_t signs_size(size_t n, size_t block);
  * `b[n]` must be readable and no word character.
  */
 void signs_count(const uint8_t *b, size_t n, size_t block, int32_t *out);
+
+/*
+ * Into `stretches` (start, end pairs, in text order): the maximal stretches of 13 characters or
+ * more where lowercase ASCII letters alternate with separators (" .-_|*"), where the rule for
+ * letters spelled out with separators can match (../rules.ts, alternating). `b[n]` must be readable.
+ */
+void spaced_find(const uint8_t *b, size_t n, List *stretches);
 
 #endif
