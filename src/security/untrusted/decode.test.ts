@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/injection-corpus.js';
+import { scalarScanner } from '../../../test/support/native-scanner.js';
 import { deobfuscated, encodedInstructions, leetspeak, obfuscationSigns, printable, reversed } from './decode.js';
-import { native } from './native.js';
+import { native, wide } from './native.js';
 import { encodedRuns, nativePrefilter } from './prefilter.js';
 
 /** The regexes leetspeak() replaces: its verdict must be theirs on every window. */
@@ -157,8 +158,9 @@ describe('leetspeak', () => {
     expect(deobfuscated(edge.slice(410, 460))).toHaveLength(1);
   });
 
-  it('counts the signs natively as the JavaScript loop does, and the native count refuses what it cannot take', () => {
+  it('counts the signs natively, with and without SIMD, as the JavaScript loop does, and the native count refuses what it cannot take', () => {
     expect(native).not.toBeNull();
+    const scalar = scalarScanner();
     let seed = 99;
     const next = (below: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -168,11 +170,19 @@ describe('leetspeak', () => {
     const texts = ['', 'a', 'ab1', 'revers', 'xbackwards', 'right to lef', 'right to left', loadCorpus().map((sample) => sample.text).join('\n')];
     for (let i = 0; i < 600; i += 1) texts.push(Array.from({ length: next(i < 300 ? 400 : 8) }, () => pieces[next(pieces.length)]).join(next(3) === 0 ? '' : ' '));
     let words = 0;
+    const plain = (signs: ReturnType<typeof obfuscationSigns>) => ({ ...signs, words: [...signs.words], mixed: [...signs.mixed], escapeStarts: [...signs.escapeStarts] });
+    const sum = (counts: ArrayLike<number>, from = 0, to = counts.length) => Array.from(counts).slice(from, to).reduce((total, count) => total + count, 0);
     for (const text of texts) {
-      const script = obfuscationSigns(text, null);
-      const counted = obfuscationSigns(text, native);
-      expect({ ...counted, words: [...counted.words], mixed: [...counted.mixed], escapeStarts: [...counted.escapeStarts] }, text.slice(0, 80)).toEqual({ ...script, words: [...script.words], mixed: [...script.mixed], escapeStarts: [...script.escapeStarts] });
-      words += script.words.reduce((sum, count) => sum + count, 0);
+      const script = plain(obfuscationSigns(text, null));
+      expect(plain(obfuscationSigns(text, native)), text.slice(0, 80)).toEqual(script);
+      expect(plain(obfuscationSigns(text, scalar)), text.slice(0, 80)).toEqual(script);
+      // In blocks of any size (64 characters are read at once), the same counts in all.
+      for (const block of [1, 7, 63, 64, 65, 1000]) {
+        const counts = native!.signs(text, wide(text), block);
+        const blocks = (counts.length - 1) / 3;
+        expect([sum(counts, 0, blocks), sum(counts, blocks, 2 * blocks), sum(counts, 2 * blocks, 3 * blocks)], `${block}: ${text.slice(0, 80)}`).toEqual([sum(script.words), sum(script.mixed), sum(script.escapeStarts)]);
+      }
+      words += sum(obfuscationSigns(text, null).words);
     }
     expect(words).toBeGreaterThan(10_000);
     expect(texts.filter((text) => obfuscationSigns(text, native).reversed).length).toBeGreaterThan(100);

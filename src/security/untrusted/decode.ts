@@ -108,7 +108,7 @@ const BLOCK = 400;
 /**
  * What a region holds that an obfuscated instruction needs, counted per block in one pass so
  * that a window without it is passed over unread: the words leetspeak() counts (by where they
- * start), those that mix digits into letters, the characters an escape starts with, and whether
+ * end), those that mix digits into letters, the characters an escape starts with, and whether
  * a hint to read text backwards is there at all. Counted by the native scanner when it is built
  * (`scanner`; null for the loop below, which counts the same: decode.test.ts).
  */
@@ -147,7 +147,7 @@ export function obfuscationSigns(region: string, scanner: NativeScanner | null =
     }
     if (code === 37 || code === 38 || code === 92) escapeStarts[(i / BLOCK) | 0]! += 1;
     if (length >= 3 && !other) {
-      const block = ((i - length) / BLOCK) | 0;
+      const block = ((i - 1) / BLOCK) | 0;
       words[block]! += 1;
       if (digits > 0 && letters > 0) mixed[block]! += 1;
     }
@@ -183,7 +183,7 @@ function atLeast(counts: Int32Array, from: number, to: number, length: number): 
 }
 
 /**
- * Whether a window might read as leetspeak, from its region's words: those starting in it, give
+ * Whether a window might read as leetspeak, from its region's words: those ending in it, give
  * or take the two cut at its edges (a cut word can count in the window and not in the region).
  */
 function mightBeLeetspeak(signs: ObfuscationSigns, from: number, to: number): boolean {

@@ -283,7 +283,7 @@ static napi_value signs(napi_env env, napi_callback_info info) {
   napi_value result = int32_array(env, total, &data);
   if (result) {
     memset(data, 0, total * sizeof(int32_t));
-    signs_count(s->buffer + FRONT, n, (size_t)block, data);
+    signs_count(s->buffer + FRONT, n, (size_t)block, s->avx2, data);
   }
   release(s);
   return result ? result : fail(env, "signs: out of memory");

@@ -5,20 +5,89 @@
 #include "signs.h"
 #include <string.h>
 
-/* What the count sees in a character: a digit, a lowercase ASCII letter, another word character (a capital, "_"), an escape's start. */
-enum { DIGIT = 1, LOWER = 2, OTHER = 4, ESCAPE = 8 };
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+#endif
 
-/* Those kinds by character, 16 a row (0x80 and up: none). */
-static const uint8_t KIND[256] = {
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 8, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
-    0, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
-    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 0, 8, 0, 0, 4,
-    0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
-    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0,
-};
+/*
+ * By nibble, what the count sees in a character: a digit (bit 0), a lowercase ASCII letter
+ * (a-o: 1, p-z: 2), a capital or "_" (A-O: 3, P-Z and "_": 4), an escape's start ("%" and "&":
+ * 5, "\\": 6). A character's class is its low nibble's entry and its high nibble's; 0x80 and up
+ * have none.
+ */
+static const uint8_t CLASS_LO[16] = {1 | 4 | 16, 1 | 2 | 4 | 8 | 16, 1 | 2 | 4 | 8 | 16, 1 | 2 | 4 | 8 | 16, 1 | 2 | 4 | 8 | 16, 1 | 2 | 4 | 8 | 16 | 32, 1 | 2 | 4 | 8 | 16 | 32, 1 | 2 | 4 | 8 | 16, 1 | 2 | 4 | 8 | 16, 1 | 2 | 4 | 8 | 16, 2 | 4 | 8 | 16, 2 | 8, 2 | 8 | 64, 2 | 8, 2 | 8, 2 | 8 | 16};
+static const uint8_t CLASS_HI[16] = {0, 0, 32, 1, 8, 16 | 64, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0};
+enum { DIGIT = 1, LOWER = 2 | 4, OTHER = 8 | 16, ESCAPE = 32 | 64 };
+
+/* 64 characters as masks, bit i for b[i]: word characters, digits, lowercase letters, other word characters, escapes' starts. */
+typedef struct {
+  uint64_t word, digit, lower, other, escape;
+} Masks;
+
+static void masks_scalar(const uint8_t *b, Masks *m) {
+  Masks out = {0, 0, 0, 0, 0};
+  for (int i = 0; i < 64; i++) {
+    unsigned c = CLASS_LO[b[i] & 15] & CLASS_HI[b[i] >> 4];
+    uint64_t bit = 1ull << i;
+    out.word |= (c & (DIGIT | LOWER | OTHER)) ? bit : 0;
+    out.digit |= (c & DIGIT) ? bit : 0;
+    out.lower |= (c & LOWER) ? bit : 0;
+    out.other |= (c & OTHER) ? bit : 0;
+    out.escape |= (c & ESCAPE) ? bit : 0;
+  }
+  *m = out;
+}
+
+#ifdef HAVE_AVX2_PATH
+__attribute__((target("avx2"))) static uint64_t which(__m256i c0, __m256i c1, uint8_t bits) {
+  const __m256i zero = _mm256_setzero_si256(), mask = _mm256_set1_epi8((char)bits);
+  uint32_t lo = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c0, mask), zero));
+  uint32_t hi = ~(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_and_si256(c1, mask), zero));
+  return lo | (uint64_t)hi << 32;
+}
+
+__attribute__((target("avx2"))) static void masks_avx2(const uint8_t *b, Masks *m) {
+  const __m256i lo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)CLASS_LO));
+  const __m256i hi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)CLASS_HI));
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  __m256i c[2];
+  for (int half = 0; half < 2; half++) {
+    __m256i v = _mm256_loadu_si256((const __m256i *)(b + half * 32));
+    c[half] = _mm256_and_si256(_mm256_shuffle_epi8(lo, _mm256_and_si256(v, nibble)), _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble)));
+  }
+  m->word = which(c[0], c[1], DIGIT | LOWER | OTHER);
+  m->digit = which(c[0], c[1], DIGIT);
+  m->lower = which(c[0], c[1], LOWER);
+  m->other = which(c[0], c[1], OTHER);
+  m->escape = which(c[0], c[1], ESCAPE);
+}
+#endif
+
+/* a + b + *carry, the carry out of bit 63 into *carry. */
+static inline uint64_t add(uint64_t a, uint64_t b, unsigned *carry) {
+  uint64_t sum = a + b, total = sum + *carry;
+  *carry = (sum < a) | (total < sum);
+  return total;
+}
+
+/*
+ * Where each run of word characters that holds none of `without` ends (the bit of the character
+ * after it), by adding each run's first bit to the run less those characters: the carry goes
+ * through the run to its end unless one of them stops it. A run going on from the last 64
+ * characters is carried in by `carry`.
+ */
+static inline uint64_t ends_without(uint64_t word, uint64_t starts, uint64_t without, unsigned *carry) { return add(word & ~without, starts, carry) & ~word; }
+
+/* Adds each set bit of `m` (of the 64 characters from `at`) to its block's count: `index` is the block of `at`, `edge` where the next one begins, `size` a block's length. */
+static inline void by_block(int32_t *counts, uint64_t m, size_t at, size_t edge, size_t size, size_t index) {
+  for (; edge < at + 64; edge += size, index++) {
+    uint64_t below = edge == at ? 0 : ~0ull >> (64 - (edge - at));
+    counts[index] += __builtin_popcountll(m & below);
+    m &= ~below;
+  }
+  counts[index] += __builtin_popcountll(m);
+}
 
 /* Whether `b` holds `word` (as it is, byte for byte), looked for by its character at `key` (a rare one: "v" of "revers"). */
 static int holds(const uint8_t *b, size_t n, const char *word, size_t key) {
@@ -32,35 +101,41 @@ static int holds(const uint8_t *b, size_t n, const char *word, size_t key) {
 
 size_t signs_size(size_t n, size_t block) { return 3 * ((n + block - 1) / block + 1) + 1; }
 
-void signs_count(const uint8_t *b, size_t n, size_t block, int32_t *out) {
+void signs_count(const uint8_t *b, size_t n, size_t block, int avx2, int32_t *out) {
   size_t blocks = (n + block - 1) / block + 1;
   int32_t *words = out, *mixed = words + blocks, *escapes = mixed + blocks;
-  /* The block is counted on, not divided out: a division at every character was most of the time. */
-  size_t length = 0, at = 0, word_at = 0, edge = block;
-  unsigned kinds = 0;
-  /* One past the end reads b[n]: no word character, which ends the last word. */
-  for (size_t i = 0; i <= n; i++) {
-    if (i == edge) {
-      at++;
-      edge += block;
+  uint64_t before = 0;
+  unsigned all = 0, other = 0, digit = 0, lower = 0, short_ = 0;
+  size_t at_block = 0, edge = block;
+  /* Up to the 64 characters that hold b[n]: no word character, which ends the last word. */
+  for (size_t at = 0; at <= n; at += 64) {
+    Masks m;
+#ifdef HAVE_AVX2_PATH
+    if (avx2) masks_avx2(b + at, &m);
+    else
+#endif
+      masks_scalar(b + at, &m);
+    uint64_t w = m.word, one_before = w << 1 | before >> 63, two_before = w << 2 | before >> 62;
+    uint64_t starts = w & ~one_before, third = w & one_before & two_before;
+    uint64_t ends = ends_without(w, starts, 0, &all);
+    /* Words of three or more characters, none a capital or "_"; of those, the ones mixing digits and lowercase letters. */
+    uint64_t counted = ends & ends_without(w, starts, m.other, &other) & ~ends_without(w, starts, third, &short_);
+    uint64_t mixing = counted & ~ends_without(w, starts, m.digit, &digit) & ~ends_without(w, starts, m.lower, &lower);
+    /* A word counts in the block of its last character, the one before where it ends. */
+    if (counted & 1) {
+      size_t last = (at - 1) / block;
+      words[last]++;
+      mixed[last] += (int32_t)(mixing & 1);
     }
-    unsigned k = KIND[b[i]];
-    if (k & (DIGIT | LOWER | OTHER)) {
-      if (length++ == 0) word_at = at;
-      kinds |= k;
-      continue;
-    }
-    /* (Added only where there is one: an add to the same count at every character waits on the last.) */
-    if (k == ESCAPE) escapes[at]++;
-    if (length >= 3 && !(kinds & OTHER)) {
-      words[word_at]++;
-      mixed[word_at] += (kinds & (DIGIT | LOWER)) == (DIGIT | LOWER);
-    }
-    length = 0;
-    kinds = 0;
+    by_block(words, counted >> 1, at, edge, block, at_block);
+    by_block(mixed, mixing >> 1, at, edge, block, at_block);
+    by_block(escapes, m.escape, at, edge, block, at_block);
+    for (; edge < at + 64; edge += block) at_block++;
+    before = w;
   }
+  (void)avx2;
   /* Every hint holds one of these. */
-  escapes[blocks] = holds(b, n, "revers", 2) || holds(b, n, "backwards", 2) || holds(b, n, "right to left", 11);
+  escapes[blocks] = holds(b, n, "revers", 2) || holds(b, n, "backwards", 3) || holds(b, n, "right to left", 11);
 }
 
 /* What spaced_find sees in a character: a lowercase ASCII letter (1), a separator (2), neither (0). */
