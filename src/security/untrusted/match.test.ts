@@ -4,7 +4,7 @@ import { scalarScanner } from '../../../test/support/native-scanner.js';
 import { ALL_RULES, ruleMatches, rulesMatching, triggerHits, withTriggers } from './match.js';
 import { BUILT, loadScanner, native as shared, wide } from './native.js';
 import { normalize } from './normalize.js';
-import { alternatingByScript, RULES } from './rules.js';
+import { alternatingByScript, RULES, URL_GATES } from './rules.js';
 
 describe('trigger-gated rule matching', () => {
   it('finds every match a rule finds over the whole text, though each rule only runs around its trigger words', () => {
@@ -285,10 +285,50 @@ describe('trigger words', () => {
     let hits = 0;
     for (const text of texts) {
       const expected = triggerHits(text, null);
-      expect(triggerHits(text, native), text.slice(0, 80)).toEqual(expected);
-      expect(triggerHits(text, scalar), text.slice(0, 80)).toEqual(expected);
+      for (const scanner of [native, scalar]) {
+        const found = triggerHits(text, scanner);
+        // "http" only where the URL may pass its rules' gates (tested below), every other stem where the regex finds it.
+        expect(found.filter(([, stem]) => stem !== 'http'), text.slice(0, 80)).toEqual(expected.filter(([, stem]) => stem !== 'http'));
+        expect(expected, text.slice(0, 80)).toEqual(expect.arrayContaining(found));
+      }
       hits += expected.length;
     }
     expect(hits).toBeGreaterThan(20_000);
+  });
+
+  it('report "http" natively wherever a gate of the rules it triggers passes, and not where the URL holds no query or placeholder', () => {
+    const scalar = withTriggers(bare);
+    let seed = 3;
+    const next = (below: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % below;
+    };
+    // What ends a URL for the gates or not, what lets one pass, and what the native pass cannot read: an escaped line break (handed over as "\\ "), characters beyond ASCII, Unicode spaces.
+    const parts = ['a', 'b/c', '.', '-', '_', '?', '&', '{', '[', '%', '$', '<', '>', ')', '(', '"', "'", ' ', '\t', '\n', '\\n', '\\t', '\\ ', '\\', '\u00a0', '\u2003', '\u3000', 'é', '—', '中', '=', '#', ':'];
+    const starts = ['http://', 'https://', 'http:/', 'https:', 'http', 'httpx://', 'see http://', '(https://'];
+    const texts = ['see https://github.com/anthropics/sdk/commit/1fd8261 and https://x.example/p?q={data}'];
+    for (let i = 0; i < 4000; i += 1) texts.push(Array.from({ length: 1 + next(4) }, () => `${starts[next(starts.length)]}${Array.from({ length: next(12) }, () => parts[next(parts.length)]).join('')}`).join(next(2) ? ' ' : ''));
+    const passes = (text: string, at: number) =>
+      URL_GATES.some((gate) => {
+        gate.lastIndex = at;
+        return gate.test(text);
+      });
+    let passed = 0;
+    let dropped = 0;
+    for (const text of texts) {
+      const regex = triggerHits(text, null).filter(([, stem]) => stem === 'http');
+      for (const scanner of [native, scalar]) {
+        // As ruleMatches hands text over: an escaped line break as a backslash and a space, the gates reading the text as it is.
+        const found = new Set(triggerHits(text.replace(/\\[nrt]/g, '\\ '), scanner).map(([at]) => at));
+        for (const [at] of regex) {
+          if (passes(text, at)) expect(found.has(at), `${JSON.stringify(text)} at ${at}`).toBe(true);
+          else if (!found.has(at)) dropped += 1;
+        }
+      }
+      passed += regex.filter(([at]) => passes(text, at)).length;
+    }
+    expect(passed).toBeGreaterThan(800);
+    expect(dropped).toBeGreaterThan(1000);
+    expect(triggerHits('a commit: https://github.com/anthropics/sdk/commit/1fd8261 (#12)', native)).toEqual([]);
   });
 });

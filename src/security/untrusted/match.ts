@@ -5,8 +5,8 @@
  * each of its triggers where what its matches hold at the trigger is there (Rule.atTrigger). A
  * rule without trigger words reads the whole text, or only the stretches it says can hold a match.
  */
-import { CANDIDATE, configured, type NativeScanner, stemWords, wide } from './native.js';
-import { MULTILINGUAL_RULES, type Rule, RULES } from './rules.js';
+import { CANDIDATE, configured, type NativeScanner, stemWords, URL_GATE, wide } from './native.js';
+import { MULTILINGUAL_RULES, type Rule, RULES, URL_GATES } from './rules.js';
 import { stemIndex, tailIndex } from './stems.js';
 
 export const ALL_RULES: readonly Rule[] = [...RULES, ...MULTILINGUAL_RULES];
@@ -28,12 +28,18 @@ const TRIGGERS = stemIndex(
     return rule.triggers ? rule.triggers.map((stem) => [stem, entry] as const) : [];
   }),
 );
+/** Whether every rule a stem triggers has a URL gate (rules.ts URL_GATES): then the native scanner reports it only where the URL there may pass. */
+function urlGated(stem: string): boolean {
+  const owners = TRIGGERS.everyOwner(stem);
+  return owners.length > 0 && owners.every(({ rule }) => rule.atTrigger !== undefined && URL_GATES.includes(rule.atTrigger));
+}
+
 /**
  * The trigger stems as the native scanner finds them: those within Latin-1 as words (the text is
  * lowercase, so its case-folding changes nothing; a one-character stem is a candidate to it, no
  * other stem starting with it), the rest by their tails from their first character beyond Latin-1.
  */
-const NATIVE_WORDS = stemWords(TRIGGERS.stems.filter((stem) => !wide(stem)), 'latin1').map((word) => ({ ...word, flags: word.flags | (word.text.length === 1 ? CANDIDATE : 0) }));
+const NATIVE_WORDS = stemWords(TRIGGERS.stems.filter((stem) => !wide(stem)), 'latin1').map((word) => ({ ...word, flags: word.flags | (word.text.length === 1 ? CANDIDATE : 0) | (urlGated(word.text) ? URL_GATE : 0) }));
 const BEYOND_LATIN1 = tailIndex(TRIGGERS.stems.filter(wide));
 const LONG_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length > 1);
 const SHORT_TAILS = BEYOND_LATIN1.tails.filter((tail) => tail.length === 1).join('');

@@ -150,6 +150,12 @@ function compiled(source: string, flags: string): RegExp {
  */
 const URL_WITH_QUERY = /https?:\/\/[^\s)"'<>?&]*[?&]/y;
 const URL_WITH_PLACEHOLDER = /https?:\/\/[^\s)"'<>{[%$]*[{[%$<]/y;
+/**
+ * Gates that pass only where the URL at the trigger holds one of ?&{[%$< before it ends (at a
+ * space, a control character, ")", a quote or ">"): the native trigger pass does not report a
+ * stem whose every rule has one of them where its URL holds none (native/words.c, url_may_hold).
+ */
+export const URL_GATES: readonly RegExp[] = [URL_WITH_QUERY, URL_WITH_PLACEHOLDER];
 
 /** A rule; its trigger stems are `|`-separated, `\|` for a literal bar. */
 const r = (id: string, family: Family, weight: number, triggers: string | null, source: string | Split, exclude?: string | ((match: string) => boolean)): Rule => ({

@@ -44,7 +44,13 @@ export function stemSource(stems: Iterable<string>): string {
  * index.owners('ignored', 0, 'ignor'); // ['a', 'b']
  * index.owners('ignoring', 0, 'ignor'); // ['a']
  */
-export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { stems: readonly string[]; pattern: RegExp; owners: (text: string, at: number, hit: string) => readonly T[] } {
+export function stemIndex<T>(entries: readonly (readonly [string, T])[]): {
+  stems: readonly string[];
+  pattern: RegExp;
+  owners: (text: string, at: number, hit: string) => readonly T[];
+  /** Every owner a hit of the stem can have, wherever it is. */
+  everyOwner: (stem: string) => readonly T[];
+} {
   const kept = shortest(entries.map(([stem]) => stem));
   const byStem = new Map<string, { always: T[]; longer: { owner: T; text: string; wordEnd: boolean }[] }>(kept.map((stem) => [literal(stem), { always: [], longer: [] }]));
   for (const [stem, owner] of entries) {
@@ -64,7 +70,11 @@ export function stemIndex<T>(entries: readonly (readonly [string, T])[]): { stem
     }
     return all;
   };
-  return { stems: kept, pattern: new RegExp(stemSource(kept), 'g'), owners };
+  const everyOwner = (stem: string): readonly T[] => {
+    const found = byStem.get(stem);
+    return found ? [...found.always, ...found.longer.map(({ owner }) => owner)] : [];
+  };
+  return { stems: kept, pattern: new RegExp(stemSource(kept), 'g'), owners, everyOwner };
 }
 
 /**

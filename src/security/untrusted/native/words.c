@@ -132,6 +132,30 @@ static inline int maybe(const Words *words, const uint8_t *p, unsigned bits) {
 }
 
 /*
+ * Whether the URL from `at` ("s://" or "://" after "http") may hold a query or a placeholder: one
+ * of ?&{[%$< comes before its end (a space or control character, ")", a quote or ">"), as every
+ * gate of ../rules.ts URL_GATES needs. Where it cannot tell, it says it may: a space after a
+ * backslash does not end it (the rule matcher hands "\\n" over as "\\ "), nor does a character
+ * beyond ASCII, and the gates decide.
+ */
+static int url_may_hold(const uint8_t *b, size_t n, size_t at) {
+  if (at < n && b[at] == 's') at++;
+  if (at + 3 > n || memcmp(b + at, "://", 3) != 0) return 0;
+  for (size_t i = at + 3; i < n; i++) {
+    switch (b[i]) {
+      case '?': case '&': case '{': case '[': case '%': case '$': case '<':
+        return 1;
+      case ' ':
+        if (b[i - 1] == '\\') continue;
+        return 0;
+      case '\t': case '\n': case '\v': case '\f': case '\r': case 0xa0: case ')': case '"': case '\'': case '>':
+        return 0;
+    }
+  }
+  return 0;
+}
+
+/*
  * The word of two or more characters, or else of one, that starts at `at` (the filter found that
  * a word in a bucket of `bits` may), if any: looked up by its first characters.
  */
@@ -148,6 +172,7 @@ static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, un
       const Word *w = &words->words[i - 1];
       if ((head & w->head_mask) != w->head || at + w->length > n || ((w->flags & CANDIDATE) != 0) != candidates) continue;
       if (!same(w, b + at) || ((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + w->length))) continue;
+      if ((w->flags & URL_GATE) && !url_may_hold(b, n, at + w->length)) return;
       push(hits, (int32_t)at);
       push(hits, i - 1);
       return;

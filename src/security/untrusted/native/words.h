@@ -19,6 +19,8 @@
 #define CANDIDATE 4
 /* A candidate of a character, spaces, and words ("| sh bash zsh"): found by follow.c, not the filter. */
 #define FOLLOWED 8
+/* A word ("http") found only where the URL it starts holds one of ?&{[%$< before it ends (words.c, url_may_hold). */
+#define URL_GATE 16
 
 typedef struct {
   uint8_t text[MAX_LENGTH + 1];
