@@ -70,7 +70,8 @@ export function ruleMatches(text: string): RuleMatch[] {
   /** By rule: where one tried at its triggers last matched to (a trigger inside that match is not tried). */
   const matchedTo = new Int32Array(ALL_RULES.length);
   // A word after an escaped line break ("\\nAssistant:" in JSON) starts a line, as the rules read it: its triggers are found as if a space came before.
-  forEachTrigger(text.includes('\\') ? text.replace(ESCAPED_BREAK, '\\ ') : text, (at, stem) => {
+  const escaped = text.includes('\\');
+  const stretches = forEachTrigger(escaped ? text.replace(ESCAPED_BREAK, '\\ ') : text, (at, stem) => {
     for (const { rule, index, sticky } of TRIGGERS.owners(text, at, stem)) {
       if (sticky && at < matchedTo[index]!) continue;
       const { atTrigger } = rule;
@@ -94,7 +95,9 @@ export function ruleMatches(text: string): RuleMatch[] {
     }
   });
   for (const rule of UNTRIGGERED) {
-    for (const [from, to] of rule.within?.(text) ?? [[0, text.length]]) {
+    // The native pass finds the stretches too, but in the text it was handed: one with escaped line breaks changed is read again.
+    const within: [number, number][] = rule.spelledOut ? ((escaped ? null : stretches) ?? alternating(text)) : [[0, text.length]];
+    for (const [from, to] of within) {
       // With the characters either side, for the pattern's word boundaries.
       const lead = Math.max(0, from - 1);
       for (const match of text.slice(lead, to + 1).matchAll(rule.pattern)) {
@@ -137,8 +140,17 @@ export function triggerHits(text: string, scanner: NativeScanner | null): [numbe
   return found;
 }
 
-/** Calls `visit` with each place a trigger stem starts (the stem's text), in text order: by the native scanner when it is built, else by regex. */
-function forEachTrigger(text: string, visit: (at: number, stem: string) => void, scanner = native): void {
+/** The stretches of spelled-out letters as the native trigger pass of `scanner` finds them (null without one); exported for the tests. */
+export function nativeStretches(text: string, scanner: NativeScanner | null): [number, number][] | null {
+  return forEachTrigger(text, () => undefined, scanner);
+}
+
+/**
+ * Calls `visit` with each place a trigger stem starts (the stem's text), in text order: by the
+ * native scanner when it is built, else by regex. The native scanner finds the stretches of
+ * spelled-out letters in the same pass (`alternating`'s): returned, or null where it did not read the text.
+ */
+function forEachTrigger(text: string, visit: (at: number, stem: string) => void, scanner = native): [number, number][] | null {
   let found: Int32Array | null = null;
   try {
     found = scanner?.triggers(text, wide(text)) ?? null;
@@ -147,10 +159,13 @@ function forEachTrigger(text: string, visit: (at: number, stem: string) => void,
   }
   if (!found) {
     regexTriggers(text, visit);
-    return;
+    return null;
   }
   const end = 1 + 2 * found[0]!;
   const starts = found.subarray(end + 1, end + 1 + found[end]!);
+  const stretchesAt = end + 1 + starts.length;
+  const stretches: [number, number][] = [];
+  for (let i = stretchesAt + 1; i < stretchesAt + 1 + 2 * found[stretchesAt]!; i += 2) stretches.push([found[i]!, found[i + 1]!]);
   // Where a tail is, its stem starts (a few characters) before: in text order, they go in among the words.
   const others = starts.length === 0 ? [] : [...starts].flatMap((offset) => BEYOND_LATIN1.at(text, offset)).sort((a, b) => a[0] - b[0]);
   let next = 0;
@@ -159,6 +174,35 @@ function forEachTrigger(text: string, visit: (at: number, stem: string) => void,
     visit(found[i]!, NATIVE_WORDS[found[i + 1]!]!.text);
   }
   for (; next < others.length; next += 1) visit(...others[next]!);
+  return stretches;
+}
+
+/**
+ * The stretches where lowercase letters alternate with separators (" .-_|*") for 13 characters
+ * or more, where a rule that is spelledOut can match, found by JavaScript (the native trigger
+ * pass finds the same: native/signs.c); exported for the tests. A stretch that long covers a
+ * whole aligned block of six characters, so only blocks are tested, and on text most fail at
+ * their second character.
+ */
+export function alternating(text: string): [number, number][] {
+  const kind = (at: number) => {
+    const code = text.charCodeAt(at);
+    return code >= 97 && code <= 122 ? 1 : code === 32 || code === 46 || code === 45 || code === 95 || code === 124 || code === 42 ? 2 : 0;
+  };
+  const stretches: [number, number][] = [];
+  for (let at = 0; at + 6 <= text.length; at += 6) {
+    let whole = kind(at) !== 0;
+    for (let i = at + 1; i < at + 6 && whole; i += 1) whole = kind(i) === 3 - kind(i - 1);
+    if (!whole) continue;
+    let start = at;
+    while (start > 0 && kind(start - 1) === 3 - kind(start)) start -= 1;
+    let end = at + 6;
+    while (end < text.length && kind(end) === 3 - kind(end - 1)) end += 1;
+    if (end - start >= 13) stretches.push([start, end]);
+    // The next stretch starts at `end` or later: go on from the block before the first that can be in it.
+    at = Math.ceil(end / 6) * 6 - 6;
+  }
+  return stretches;
 }
 
 /** Every place the trigger regex matches (stems overlap, "<<sys" holding "sys": each search starts one character on, not after the hit). */

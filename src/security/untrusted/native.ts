@@ -15,7 +15,6 @@ export interface NativeScanner {
   configureTriggers(words: string[], flags: number[], starts?: string, others?: string[]): void;
   triggers(text: string, wide: boolean): Int32Array;
   signs(text: string, wide: boolean, block: number): Int32Array;
-  spaced(text: string, wide: boolean): Int32Array;
   avx2: boolean;
 }
 

@@ -5,7 +5,6 @@
  * (1 - Π(1 - w)), so several weak signals together flag what none would alone.
  */
 
-import { native, wide } from './native.js';
 import { stems } from './stems.js';
 
 export const FAMILIES = ['override', 'addressed_to_ai', 'role_impersonation', 'tool_trigger', 'exfiltration', 'encoding'] as const;
@@ -32,8 +31,11 @@ export interface Rule {
    * trigger where this fails; for one tried at its triggers, a cheaper test tried first (match.ts).
    */
   atTrigger?: RegExp;
-  /** Where a rule without trigger words can match: it reads only these stretches, not all the text. */
-  within?: (text: string) => [number, number][];
+  /**
+   * Every match lies in a stretch of 13 or more characters where lowercase letters alternate with
+   * separators (" .-_|*"): a rule without trigger words reads only those, not all the text (match.ts).
+   */
+  spelledOut?: boolean;
 }
 
 /** A few words of filler between the parts of a phrase. */
@@ -241,52 +243,8 @@ export const RULES: readonly Rule[] = [
   // Hiding instructions in encodings.
   r('encoding.respond_encoded', 'encoding', 0.7, 'base64|base 64|hex|rot13|rot 13|binary|morse|unicode escapes|url encoding|reversed text', [[String.raw`\b(?:encode|write|give|format|put|return|output|send|respond|reply|answer)\w*\s+(?:your |the |all (?:of )?(?:your |the )?)?(?:response|reply|answer|output|summary|message|result)s?\s+(?:in|as|using|with|into)\s+`, String.raw`(?:base ?64|hex(?:adecimal)?|rot ?13|binary|morse|unicode escapes|url encoding|reversed text)\b`]]),
   r('encoding.decode_and_follow', 'encoding', 0.65, '^decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13', String.raw`\b(?:decode|decrypt|deobfuscate|translate|reverse|unscramble|rot13)\b[^.\n]{0,80}\b(?:follow|execute|obey|run|do (?:what|as) it says|carry out|perform|comply|act on|apply (?:it|them|this|these|as|the (?:result|decoded|instructions?)))\b`),
-  { ...r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4), within: alternating },
+  { ...r('encoding.spaced_letters', 'encoding', 0.4, null, String.raw`\b(?:[a-z][ .\-_|*]){6,}[a-z]\b`, (match) => new Set(match.replace(/[^a-z]/g, '')).size < 4), spelledOut: true },
 ];
-
-/**
- * The stretches where letters alternate with separators (" .-_|*") for 13 characters or more:
- * where encoding.spaced_letters can match. Found by the native scanner when it is built
- * (native/signs.c), else by alternatingByScript.
- */
-function alternating(text: string): [number, number][] {
-  let found: Int32Array | null = null;
-  try {
-    found = native?.spaced(text, wide(text)) ?? null;
-  } catch {
-    // A build older than this code, or out of memory for one huge text: the loop finds the same.
-  }
-  if (!found) return alternatingByScript(text);
-  const stretches: [number, number][] = [];
-  for (let i = 1; i < 1 + 2 * found[0]!; i += 2) stretches.push([found[i]!, found[i + 1]!]);
-  return stretches;
-}
-
-/**
- * The same stretches found by JavaScript; exported for the tests. A stretch that long covers a
- * whole aligned block of six characters, so only blocks are tested, and on text most fail at
- * their second character.
- */
-export function alternatingByScript(text: string): [number, number][] {
-  const kind = (at: number) => {
-    const code = text.charCodeAt(at);
-    return code >= 97 && code <= 122 ? 1 : code === 32 || code === 46 || code === 45 || code === 95 || code === 124 || code === 42 ? 2 : 0;
-  };
-  const stretches: [number, number][] = [];
-  for (let at = 0; at + 6 <= text.length; at += 6) {
-    let whole = kind(at) !== 0;
-    for (let i = at + 1; i < at + 6 && whole; i += 1) whole = kind(i) === 3 - kind(i - 1);
-    if (!whole) continue;
-    let start = at;
-    while (start > 0 && kind(start - 1) === 3 - kind(start)) start -= 1;
-    let end = at + 6;
-    while (end < text.length && kind(end) === 3 - kind(end - 1)) end += 1;
-    if (end - start >= 13) stretches.push([start, end]);
-    // The next stretch starts at `end` or later: go on from the block before the first that can be in it.
-    at = Math.ceil(end / 6) * 6 - 6;
-  }
-  return stretches;
-}
 
 /** "New instructions:" in other languages, each split where its trigger word starts. */
 const NEW_INSTRUCTIONS_INTL: Split = [

@@ -237,9 +237,10 @@ static napi_value scan(napi_env env, napi_callback_info info) {
 
 /*
  * triggers(text, wide): an Int32Array [hit count, offset, word index, ..., start count, offset,
- * ...]: the trigger words in the text (as configureTriggers set them), at most one a position,
- * and where its other-script triggers may start (configureTriggers' starts and others), each in
- * text order; `wide` as for scan.
+ * ..., stretch count, start, end, ...]: the trigger words in the text (as configureTriggers set
+ * them), at most one a position; where its other-script triggers may start (configureTriggers'
+ * starts and others); and where lowercase letters alternate with separators for 13 characters or
+ * more (signs.c, spaced_find): each in text order; `wide` as for scan.
  */
 static napi_value triggers(napi_env env, napi_callback_info info) {
   Scanner *s;
@@ -247,18 +248,20 @@ static napi_value triggers(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "triggers(text, wide) takes a string and a boolean");
   if (!s->triggers || !s->trigger_starts) return fail(env, "triggers: configureTriggers first");
-  List hits = {0}, starts = {0};
+  List hits = {0}, starts = {0}, stretches = {0};
   if (!text_of(env, s, argv[0], argv[1], "triggers", s->trigger_starts, &starts, &n)) {
     free(starts.items);
     return NULL;
   }
   words_find(s->triggers, s->buffer + FRONT, n, s->avx2, &hits);
+  spaced_find(s->buffer + FRONT, n, &stretches);
   release(s);
   napi_value result = NULL;
   void *data;
-  if (!hits.failed && !starts.failed && (result = int32_array(env, 2 + hits.count + starts.count, &data)) != NULL) put(put(data, &hits, 2), &starts, 1);
+  if (!hits.failed && !starts.failed && !stretches.failed && (result = int32_array(env, 3 + hits.count + starts.count + stretches.count, &data)) != NULL) put(put(put(data, &hits, 2), &starts, 1), &stretches, 2);
   free(hits.items);
   free(starts.items);
+  free(stretches.items);
   return result ? result : fail(env, "triggers: out of memory");
 }
 
@@ -287,26 +290,6 @@ static napi_value signs(napi_env env, napi_callback_info info) {
   }
   release(s);
   return result ? result : fail(env, "signs: out of memory");
-}
-
-/*
- * spaced(text, wide): an Int32Array [stretch count, start, end, ...]: where lowercase ASCII letters
- * alternate with separators for 13 characters or more (signs.c), as ../rules.ts's alternating finds.
- */
-static napi_value spaced(napi_env env, napi_callback_info info) {
-  Scanner *s;
-  size_t argc = 2, n;
-  napi_value argv[2];
-  List none = {0}, stretches = {0};
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, (void **)&s) != napi_ok || argc != 2) return fail(env, "spaced(text, wide) takes a string and a boolean");
-  if (!text_of(env, s, argv[0], argv[1], "spaced", s->no_starts, &none, &n)) return NULL;
-  spaced_find(s->buffer + FRONT, n, &stretches);
-  release(s);
-  napi_value result = NULL;
-  void *data;
-  if (!stretches.failed && (result = int32_array(env, 1 + stretches.count, &data)) != NULL) put(data, &stretches, 2);
-  free(stretches.items);
-  return result ? result : fail(env, "spaced: out of memory");
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -347,8 +330,6 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "triggers", fn);
   napi_create_function(env, "signs", NAPI_AUTO_LENGTH, signs, s, &fn);
   napi_set_named_property(env, exports, "signs", fn);
-  napi_create_function(env, "spaced", NAPI_AUTO_LENGTH, spaced, s, &fn);
-  napi_set_named_property(env, exports, "spaced", fn);
   napi_get_boolean(env, s->avx2, &simd);
   napi_set_named_property(env, exports, "avx2", simd);
   return exports;
