@@ -96,6 +96,20 @@ describe('prefilter', () => {
     expect(runs).toBeGreaterThan(500);
   });
 
+  it('finds an "ignore" where its regex matches, ending where it does (its quick test passes over none): in reach of 300 characters of the same sentence, in any case, in the rules\' languages', () => {
+    const next = random(17);
+    const pieces = ['ignore', 'Ignored', 'IGNORE', 'ignoring ', ' ', ' ', '.', '!', '?', ',', '\n', 'x', 'previous', 'PRIOR', 'other', 'otherwise', 'règles', 'RÈGLES', 'früher', 'instruç', 'wcześniejsze', 'é', '中', 'a'.repeat(150), 'b'.repeat(290), 'c '.repeat(149), '_'];
+    let confirmed = 0;
+    for (let i = 0; i < 1500; i += 1) {
+      const text = Array.from({ length: 2 + Math.floor(next() * 12) }, () => pieces[Math.floor(next() * pieces.length)]).join('');
+      // Spacing 1: each anchor's length decides where the next can be.
+      const expected = scriptPrefilter(text, 1).anchors;
+      expect(facts(native, text, 1).anchors, JSON.stringify(text.slice(0, 120))).toEqual(expected);
+      confirmed += expected.filter((at) => /^ignor/i.test(text.slice(at))).length;
+    }
+    expect(confirmed).toBeGreaterThan(300);
+  });
+
   it('finds the same places natively in text glued from other-script words, letters and controls, however thick with them (looked up one by one or by gather)', () => {
     let seed = 3;
     const next = (below: number) => {

@@ -23,6 +23,27 @@ interface AnchorPattern {
   source: string;
   starts: readonly string[];
   then?: readonly string[];
+  /** True wherever the pattern matches and cheaper than it: where the native scanner found a start and this is false, the regex is not tried. */
+  mayMatch?: (text: string, at: number) => boolean;
+}
+
+/** What the rules say is ignored, in their languages. */
+const IGNORED = 'previous|prior|above|earlier|preceding|original|initial|existing|current|old|system|safety|developer|other|what|anything|instruc|instruç|indicaci|indicazion|órdenes|ordenes|reglas|regras|regole|directrices|diretrizes|directives|direttive|orientaç|consignes|règles|regles|vorherig|bisherig|obigen|vorigen|früher|ursprünglich|poprzednie|wcześniejsze|wczesniejsze|powyższe'.split('|');
+const IGNORE_REACH = /ignor\w*[^.!?]{0,300}/iy;
+const IGNORED_WORD = new RegExp(`(?:${IGNORED.join('|')})`, 'i');
+const LONGEST_IGNORED = Math.max(...IGNORED.map((word) => word.length));
+
+/**
+ * Whether the "ignore" anchor can match at `at`: one of the words ignored starts within its reach
+ * (the word, then up to 300 characters of the same sentence). Its lazy regex tries every word at
+ * every character, 2 µs a try on code, where most have none; this finds that out four times faster.
+ */
+function ignoredInReach(text: string, at: number): boolean {
+  IGNORE_REACH.lastIndex = at;
+  if (!IGNORE_REACH.test(text)) return false;
+  const from = at + 'ignor'.length;
+  const found = IGNORED_WORD.exec(text.slice(from, IGNORE_REACH.lastIndex + LONGEST_IGNORED));
+  return found !== null && found.index <= IGNORE_REACH.lastIndex - from;
 }
 
 /**
@@ -49,10 +70,7 @@ const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   ...NAMES_NOT_VALUES.map(([name, rest]) => ({ source: String.raw`\b${name}(?!${rest}${CLOSES_VALUE})`, starts: [name] })),
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
-  {
-    source: String.raw`\bignor\w*[^.!?]{0,300}?(?:previous|prior|above|earlier|preceding|original|initial|existing|current|old|system|safety|developer|other|what|anything|instruc|instruç|indicaci|indicazion|órdenes|ordenes|reglas|regras|regole|directrices|diretrizes|directives|direttive|orientaç|consignes|règles|regles|vorherig|bisherig|obigen|vorigen|früher|ursprünglich|poprzednie|wcześniejsze|wczesniejsze|powyższe)`,
-    starts: ['ignor'],
-  },
+  { source: String.raw`\bignor\w*[^.!?]{0,300}?(?:${IGNORED.join('|')})`, starts: ['ignor'], mayMatch: ignoredInReach },
   // "Decode" before what to do with the result; "base64" as the form of an answer; "backwards" not as in "backwards compatible".
   { source: String.raw`\bdecode[^.\n]{0,80}?\b(?:follow|execute|obey|run|do|carry out|perform|comply|act on|apply)\b`, starts: ['decode'] },
   { source: String.raw`\b(?<=\b(?:in|as|using|with|into)\s{1,3})base ?64`, starts: ['base64', 'base 64'] },
@@ -188,6 +206,7 @@ export function nativePrefilter(scanner: NativeScanner, text: string, spacing: n
     const word = WORDS[out[at + 1]!]!;
     let length = word.length;
     if (word.pattern) {
+      if (word.mayMatch && !word.mayMatch(text, offset)) continue;
       word.pattern.lastIndex = offset;
       if (!word.pattern.test(text)) continue;
       length = word.pattern.lastIndex - offset;
@@ -239,7 +258,7 @@ function otherAnchorsFrom(text: string, starts: Int32Array, spacing: number): nu
  * that pattern can match: its regex decides). Exported for the tests; throws on an anchor the
  * scanner cannot take, or would take slowly.
  */
-export function scannerWords(stems: readonly string[], patterns: readonly AnchorPattern[]): { text: string; flags: number; length: number; pattern: RegExp | null }[] {
+export function scannerWords(stems: readonly string[], patterns: readonly AnchorPattern[]): { text: string; flags: number; length: number; pattern: RegExp | null; mayMatch?: AnchorPattern['mayMatch'] }[] {
   return [
     ...stemWords(stems, 'ascii').map((word) => ({ ...word, length: word.text.length, pattern: null })),
     ...patterns.flatMap((pattern) => {
@@ -250,7 +269,7 @@ export function scannerWords(stems: readonly string[], patterns: readonly Anchor
       if (!(flags & WORD_START) && pattern.starts.some((start) => /^[a-z0-9]/i.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);
       // A markdown table has a "|" every few characters: the native scan reads on past the spaces after each.
       if (pattern.then) return pattern.starts.map((start) => ({ text: [start, ...pattern.then!].join(' '), flags: flags | FOLLOWED | (pattern.source.endsWith('\\b') ? WORD_END : 0), length: 0, pattern: sticky }));
-      return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky }));
+      return pattern.starts.map((text) => ({ text, flags, length: 0, pattern: sticky, mayMatch: pattern.mayMatch }));
     }),
   ];
 }
