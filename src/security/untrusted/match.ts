@@ -69,9 +69,7 @@ export function ruleMatches(text: string): RuleMatch[] {
   const near: [number, number][][] = [];
   /** By rule: where one tried at its triggers last matched to (a trigger inside that match is not tried). */
   const matchedTo = new Int32Array(ALL_RULES.length);
-  // A word after an escaped line break ("\\nAssistant:" in JSON) starts a line, as the rules read it: its triggers are found as if a space came before.
-  const escaped = text.includes('\\');
-  const stretches = forEachTrigger(escaped ? text.replace(ESCAPED_BREAK, '\\ ') : text, (at, stem) => {
+  const stretches = forEachTrigger(text, (at, stem) => {
     for (const { rule, index, sticky } of TRIGGERS.owners(text, at, stem)) {
       if (sticky && at < matchedTo[index]!) continue;
       const { atTrigger } = rule;
@@ -95,8 +93,7 @@ export function ruleMatches(text: string): RuleMatch[] {
     }
   });
   for (const rule of UNTRIGGERED) {
-    // The native pass finds the stretches too, but in the text it was handed: one with escaped line breaks changed is read again.
-    const within: [number, number][] = rule.spelledOut ? ((escaped ? null : stretches) ?? alternating(text)) : [[0, text.length]];
+    const within: [number, number][] = rule.spelledOut ? (stretches ?? alternating(text)) : [[0, text.length]];
     for (const [from, to] of within) {
       // With the characters either side, for the pattern's word boundaries.
       const lead = Math.max(0, from - 1);
@@ -147,8 +144,11 @@ export function nativeStretches(text: string, scanner: NativeScanner | null): [n
 
 /**
  * Calls `visit` with each place a trigger stem starts (the stem's text), in text order: by the
- * native scanner when it is built, else by regex. The native scanner finds the stretches of
- * spelled-out letters in the same pass (`alternating`'s): returned, or null where it did not read the text.
+ * native scanner when it is built, else by regex. A word after an escaped line break ("\\nAssistant:"
+ * in JSON) starts a line, as the rules read it: its triggers are found as if a space came before
+ * (the native scanner so changes its copy of the text). The native scanner finds the stretches of
+ * spelled-out letters in the same pass, in the text as it is (`alternating`'s): returned, or null
+ * where it did not read the text.
  */
 function forEachTrigger(text: string, visit: (at: number, stem: string) => void, scanner = native): [number, number][] | null {
   let found: Int32Array | null = null;
@@ -157,8 +157,9 @@ function forEachTrigger(text: string, visit: (at: number, stem: string) => void,
   } catch {
     // Out of memory for one huge text, say: the regex finds the same.
   }
+  const spaced = () => (text.includes('\\') ? text.replace(ESCAPED_BREAK, '\\ ') : text);
   if (!found) {
-    regexTriggers(text, visit);
+    regexTriggers(spaced(), visit);
     return null;
   }
   const end = 1 + 2 * found[0]!;
@@ -167,7 +168,8 @@ function forEachTrigger(text: string, visit: (at: number, stem: string) => void,
   const stretches: [number, number][] = [];
   for (let i = stretchesAt + 1; i < stretchesAt + 1 + 2 * found[stretchesAt]!; i += 2) stretches.push([found[i]!, found[i + 1]!]);
   // Where a tail is, its stem starts (a few characters) before: in text order, they go in among the words.
-  const others = starts.length === 0 ? [] : [...starts].flatMap((offset) => BEYOND_LATIN1.at(text, offset)).sort((a, b) => a[0] - b[0]);
+  const read = starts.length === 0 ? text : spaced();
+  const others = starts.length === 0 ? [] : [...starts].flatMap((offset) => BEYOND_LATIN1.at(read, offset)).sort((a, b) => a[0] - b[0]);
   let next = 0;
   for (let i = 1; i < end; i += 2) {
     for (; next < others.length && others[next]![0] < found[i]!; next += 1) visit(...others[next]!);

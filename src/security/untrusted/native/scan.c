@@ -240,7 +240,8 @@ static napi_value scan(napi_env env, napi_callback_info info) {
  * ..., stretch count, start, end, ...]: the trigger words in the text (as configureTriggers set
  * them), at most one a position; where its other-script triggers may start (configureTriggers'
  * starts and others); and where lowercase letters alternate with separators for 13 characters or
- * more (signs.c, spaced_find): each in text order; `wide` as for scan.
+ * more (signs.c, spaced_find): each in text order; `wide` as for scan. A word after an escaped
+ * line break ("\\n", "\\r", "\\t") is found as if a space came before it.
  */
 static napi_value triggers(napi_env env, napi_callback_info info) {
   Scanner *s;
@@ -253,8 +254,12 @@ static napi_value triggers(napi_env env, napi_callback_info info) {
     free(starts.items);
     return NULL;
   }
-  words_find(s->triggers, s->buffer + FRONT, n, s->avx2, &hits);
-  spaced_find(s->buffer + FRONT, n, &stretches);
+  uint8_t *bytes = s->buffer + FRONT;
+  spaced_find(bytes, n, &stretches);
+  /* A word after an escaped line break ("\\nAssistant:" in JSON) starts a line, as the rules read it: found as if a space came before. */
+  for (uint8_t *p = bytes; (p = memchr(p, '\\', (size_t)(bytes + n - p))) != NULL; p++)
+    if (p[1] == 'n' || p[1] == 'r' || p[1] == 't') *++p = ' ';
+  words_find(s->triggers, bytes, n, s->avx2, &hits);
   release(s);
   napi_value result = NULL;
   void *data;
