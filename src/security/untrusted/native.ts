@@ -24,6 +24,8 @@ export const WORD_END = 2;
 export const CANDIDATE = 4;
 export const FOLLOWED = 8;
 export const URL_GATE = 16;
+export const VALUE_S = 32;
+export const VALUE_NAME = 64;
 
 export const BUILT = join(packageRoot(), 'build', 'Release', 'aosiq_scan.node');
 

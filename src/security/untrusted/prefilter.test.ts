@@ -110,6 +110,26 @@ describe('prefilter', () => {
     expect(confirmed).toBeGreaterThan(300);
   });
 
+  it('passes over a name for a model natively only where it is a JSON string\'s whole value, as its regex does', () => {
+    const next = random(23);
+    const pick = (from: readonly string[]) => from[Math.floor(next() * from.length)]!;
+    const names = ['assistant', 'Assistant', 'AGENT', 'agent', 'claude', 'Claude', 'gemini', 'chatgpt'];
+    // What can follow a name: its rest (an "s", a model's version, one too long), a quote, spaces (Unicode ones the scanner cannot read, and a letter it cannot either), what closes a value or not.
+    const rests = ['', '', 's', 'ss', '-sonnet-4.5', '_x', 'é', 'x'.repeat(40), 'y'.repeat(41), '中'];
+    const quotes = ['"', '"', '', "'"];
+    const spaces = ['', '', ' ', '\t\n', '\u00a0', '\u2003', '中'];
+    const closers = [',', '}', ']', ']:', '] :', ':', ')', '', 'x'];
+    let values = 0;
+    for (let i = 0; i < 3000; i += 1) {
+      const text = Array.from({ length: 1 + Math.floor(next() * 4) }, () => `${pick(['', ' ', '{"role": "', '["'])}${pick(names)}${pick(rests)}${pick(quotes)}${pick(spaces)}${pick(closers)}`).join('');
+      const expected = scriptPrefilter(text, 1).anchors;
+      expect(facts(native, text, 1).anchors, JSON.stringify(text)).toEqual(expected);
+      expect(facts(scalar, text, 1).anchors, JSON.stringify(text)).toEqual(expected);
+      values += /(?:assistant|agent|claude|gemini|chatgpt)[\w.-]*"\s*[,}]/i.test(text) ? 1 : 0;
+    }
+    expect(values).toBeGreaterThan(300);
+  });
+
   it('finds the same places natively in text glued from other-script words, letters and controls, however thick with them (looked up one by one or by gather)', () => {
     let seed = 3;
     const next = (below: number) => {

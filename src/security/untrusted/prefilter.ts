@@ -5,7 +5,7 @@
  * (native/scan.c, built by `npm install` when a C compiler is at hand) finds all of it in one
  * pass; without it, the regexes and block tests below find the same (prefilter.test.ts).
  */
-import { CANDIDATE, configured, FOLLOWED, nativeReason, type NativeScanner, stemWords, WORD_END, WORD_START, wide } from './native.js';
+import { CANDIDATE, configured, FOLLOWED, nativeReason, type NativeScanner, stemWords, VALUE_NAME, VALUE_S, WORD_END, WORD_START, wide } from './native.js';
 import { stemSource, stems } from './stems.js';
 
 /**
@@ -25,6 +25,8 @@ interface AnchorPattern {
   then?: readonly string[];
   /** True wherever the pattern matches and cheaper than it: where the native scanner found a start and this is false, the regex is not tried. */
   mayMatch?: (text: string, at: number) => boolean;
+  /** A native flag (native.ts) by which the scanner itself passes over some starts where the pattern does not match. */
+  native?: number;
 }
 
 /** What the rules say is ignored, in their languages. */
@@ -59,15 +61,15 @@ const SECRETS = ['key', 'token', 'secret', 'password', 'email'];
  * "assistant_instructions" are not such a value: a rule reads those.
  */
 const CLOSES_VALUE = String.raw`"\s*(?:[,}]|\](?![)\]*_"'’\s]*:))`;
-const NAMES_NOT_VALUES: readonly [name: string, rest: string][] = [
-  ['assistant', 's?'],
-  ['agent', 's?'],
-  ['claude', String.raw`[\w.-]{0,40}`],
-  ['gemini', String.raw`[\w.-]{0,40}`],
-  ['chatgpt', String.raw`[\w.-]{0,40}`],
+const NAMES_NOT_VALUES: readonly [name: string, rest: string, native: number][] = [
+  ['assistant', 's?', VALUE_S],
+  ['agent', 's?', VALUE_S],
+  ['claude', String.raw`[\w.-]{0,40}`, VALUE_NAME],
+  ['gemini', String.raw`[\w.-]{0,40}`, VALUE_NAME],
+  ['chatgpt', String.raw`[\w.-]{0,40}`, VALUE_NAME],
 ];
 const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
-  ...NAMES_NOT_VALUES.map(([name, rest]) => ({ source: String.raw`\b${name}(?!${rest}${CLOSES_VALUE})`, starts: [name] })),
+  ...NAMES_NOT_VALUES.map(([name, rest, native]) => ({ source: String.raw`\b${name}(?!${rest}${CLOSES_VALUE})`, starts: [name], native })),
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
   { source: String.raw`\bignor\w*[^.!?]{0,300}?(?:${IGNORED.join('|')})`, starts: ['ignor'], mayMatch: ignoredInReach },
@@ -263,7 +265,7 @@ export function scannerWords(stems: readonly string[], patterns: readonly Anchor
     ...stemWords(stems, 'ascii').map((word) => ({ ...word, length: word.text.length, pattern: null })),
     ...patterns.flatMap((pattern) => {
       const sticky = new RegExp(pattern.source, 'iy');
-      const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0);
+      const flags = CANDIDATE | (pattern.source.startsWith('\\b') ? WORD_START : 0) | (pattern.native ?? 0);
       // A word starting with a letter or digit that the native filter may find inside other words loosens its bucket for all of them (prose
       // read 0.6 -> 1.1 ms a megabyte); one starting with "_" sits with the other non-letters.
       if (!(flags & WORD_START) && pattern.starts.some((start) => /^[a-z0-9]/i.test(start))) throw new Error(`anchor pattern ${pattern.source}: a start that is a word needs \\b first`);

@@ -156,6 +156,33 @@ static int url_may_hold(const uint8_t *b, size_t n, size_t at) {
 }
 
 /*
+ * Whether what follows a name at `at` closes a JSON string that is all of it: the name's rest (an
+ * "s", or up to 40 word characters, dots and dashes with `any_rest`), a quote, spaces, then "," or
+ * "}", where ../prefilter.ts's pattern for the name is no anchor. Where it cannot tell (a "]" after
+ * the quote, a character beyond ASCII that may be a space), it says no, and the pattern decides.
+ */
+static int closes_value(const uint8_t *b, size_t n, size_t at, int any_rest) {
+  if (!any_rest) at += at < n && (b[at] | 0x20) == 's';
+  else {
+    size_t rest = 0;
+    while (at + rest < n && rest <= 40 && (word_char(b[at + rest]) || b[at + rest] == '.' || b[at + rest] == '-')) rest++;
+    if (rest > 40) return 0;
+    at += rest;
+  }
+  if (at >= n || b[at] != '"') return 0;
+  for (at++; at < n; at++) {
+    switch (b[at]) {
+      case ' ': case '\t': case '\n': case '\v': case '\f': case '\r': case 0xa0:
+        continue;
+      case ',': case '}':
+        return 1;
+    }
+    return 0;
+  }
+  return 0;
+}
+
+/*
  * The word of two or more characters, or else of one, that starts at `at` (the filter found that
  * a word in a bucket of `bits` may), if any: looked up by its first characters.
  */
@@ -164,26 +191,32 @@ static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, un
   memcpy(&head, b + at, 4);
   head |= 0x20202020u;
   unsigned sizes = words->sizes_of[bits];
-  /* Candidate words only where no other word starts. */
-  for (int pass = 0; pass < 2 * 3; pass++) {
-    int size = pass % 3, candidates = pass / 3;
+  /* A candidate word only where no other word starts: the first one there is kept until all are looked at. */
+  int candidate = -1;
+  for (int size = 0; size < 3; size++) {
     if (!(sizes & (1u << size))) continue;
     for (int i = words->first[size][prefix_hash(head & HEAD_MASKS[size])]; i; i = words->next[i - 1]) {
       const Word *w = &words->words[i - 1];
-      if ((head & w->head_mask) != w->head || at + w->length > n || ((w->flags & CANDIDATE) != 0) != candidates) continue;
+      if ((head & w->head_mask) != w->head || at + w->length > n || ((w->flags & CANDIDATE) && candidate >= 0)) continue;
       if (!same(w, b + at) || ((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + w->length))) continue;
-      if ((w->flags & URL_GATE) && !url_may_hold(b, n, at + w->length)) return;
-      push(hits, (int32_t)at);
-      push(hits, i - 1);
+      if (w->flags & CANDIDATE) {
+        candidate = i - 1;
+        continue;
+      }
+      if (!(w->flags & URL_GATE) || url_may_hold(b, n, at + w->length)) {
+        push(hits, (int32_t)at);
+        push(hits, i - 1);
+      }
       return;
     }
   }
-  int single = words->single_of[b[at]] - 1;
-  if (single < 0) return;
-  const Word *w = &words->words[single];
-  if (((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + 1))) return;
+  if (candidate < 0) candidate = words->single_of[b[at]] - 1;
+  if (candidate < 0) return;
+  const Word *w = &words->words[candidate];
+  if (w->length == 1 && (((w->flags & WORD_START) && !boundary(b, n, at)) || ((w->flags & WORD_END) && !boundary(b, n, at + 1)))) return;
+  if ((w->flags & (VALUE_S | VALUE_NAME)) && closes_value(b, n, at + w->length, (w->flags & VALUE_NAME) != 0)) return;
   push(hits, (int32_t)at);
-  push(hits, single);
+  push(hits, candidate);
 }
 
 static void find_scalar(const Words *words, const uint8_t *b, size_t from, size_t n, List *hits) {

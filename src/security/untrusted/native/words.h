@@ -21,6 +21,13 @@
 #define FOLLOWED 8
 /* A word ("http") found only where the URL it starts holds one of ?&{[%$< before it ends (words.c, url_may_hold). */
 #define URL_GATE 16
+/*
+ * A candidate for a name ("assistant", "claude") that is no anchor as a JSON string's whole value:
+ * dropped where its rest ("s" for VALUE_S, up to 40 of [\w.-] for VALUE_NAME), a quote, spaces,
+ * then "," or "}" follow it (words.c, closes_value; ../prefilter.ts NAMES_NOT_VALUES).
+ */
+#define VALUE_S 32
+#define VALUE_NAME 64
 
 typedef struct {
   uint8_t text[MAX_LENGTH + 1];
