@@ -79,9 +79,12 @@ static inline uint64_t add(uint64_t a, uint64_t b, unsigned *carry) {
  */
 static inline uint64_t ends_without(uint64_t word, uint64_t starts, uint64_t without, unsigned *carry) { return add(word & ~without, starts, carry) & ~word; }
 
-/* Adds each set bit of `m` (of the 64 characters from `at`) to its block's count: `index` is the block of `at`, `edge` where the next one begins, `size` a block's length. */
-static inline void by_block(int32_t *counts, uint64_t m, size_t at, size_t edge, size_t size, size_t index) {
-  for (; edge < at + 64; edge += size, index++) {
+/*
+ * Adds each set bit of `m` (of the 64 characters from `at`, none past `end`) to its block's count:
+ * `index` is the block of `at`, `edge` where the next one begins, `size` a block's length.
+ */
+static inline void by_block(int32_t *counts, uint64_t m, size_t at, size_t end, size_t edge, size_t size, size_t index) {
+  for (; edge < at + 64 && edge <= end; edge += size, index++) {
     uint64_t below = edge == at ? 0 : ~0ull >> (64 - (edge - at));
     counts[index] += __builtin_popcountll(m & below);
     m &= ~below;
@@ -127,10 +130,10 @@ void signs_count(const uint8_t *b, size_t n, size_t block, int avx2, int32_t *ou
       words[last]++;
       mixed[last] += (int32_t)(mixing & 1);
     }
-    by_block(words, counted >> 1, at, edge, block, at_block);
-    by_block(mixed, mixing >> 1, at, edge, block, at_block);
-    by_block(escapes, m.escape, at, edge, block, at_block);
-    for (; edge < at + 64; edge += block) at_block++;
+    by_block(words, counted >> 1, at, n, edge, block, at_block);
+    by_block(mixed, mixing >> 1, at, n, edge, block, at_block);
+    by_block(escapes, m.escape, at, n, edge, block, at_block);
+    for (; edge < at + 64 && edge <= n; edge += block) at_block++;
     before = w;
   }
   (void)avx2;
