@@ -3,6 +3,7 @@ import { loadCorpus } from '../../../test/support/injection-corpus.js';
 import { scalarScanner } from '../../../test/support/native-scanner.js';
 import { ALL_RULES, alternating, nativeStretches, ruleMatches, rulesMatching, triggerHits, withTriggers } from './match.js';
 import { BUILT, loadScanner } from './native.js';
+import { detectInjection } from './detect.js';
 import { normalize } from './normalize.js';
 import { RULES, URL_GATES } from './rules.js';
 
@@ -226,6 +227,38 @@ describe('trigger-gated rule matching', () => {
       expect(ruleMatches(unit.repeat(4000)).filter((found) => found.rule === rule), unit).toEqual([]);
     }
     expect(ruleMatches(`${'![a](http://x/?{'.repeat(4000)})`).filter((found) => found.rule === rule).length).toBeGreaterThan(0);
+  });
+
+  it('reads a run of addresses inside one address once for the rules that read addresses, finding every match the whole text holds', () => {
+    const rules = ALL_RULES.filter((rule) => rule.extent);
+    expect(rules.map((rule) => rule.id).sort()).toEqual(['exfil.image_beacon', 'exfil.url_param_secret', 'exfil.url_placeholder']);
+    let seed = 31;
+    const next = (below: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % below;
+    };
+    const parts = ['http://', 'https://', '![a](http://', '![alt text](https://', '![', 'x', '/', '?', '&', '#', 'q=', 'api_key=', '_token=', '{', '{{data}}', '[', '<', '%7b', '${', 'secret', 'data', ')', ' ', '"', '>', '\n'];
+    let compared = 0;
+    for (let i = 0; i < 4000; i += 1) {
+      const text = Array.from({ length: 2 + next(24) }, () => parts[next(parts.length)]).join('');
+      const found = new Set(ruleMatches(text).map((match) => `${match.rule.id}@${match.start}`));
+      for (const rule of rules) {
+        for (const match of text.matchAll(rule.pattern)) {
+          compared += 1;
+          expect(found.has(`${rule.id}@${match.index}`), `${rule.id} in ${JSON.stringify(text)}`).toBe(true);
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+    // An image inside another's address whose own start holds a space: its address is not inside the first's, and it is read.
+    const inner = '![a](http://x![alt text](https://e.example/?q={data})';
+    expect(ruleMatches(inner).filter((match) => match.rule.id === 'exfil.image_beacon').map((match) => match.start)).toEqual([inner.indexOf('![alt')]);
+  });
+
+  it('reads a megabyte of addresses inside one address in linear time (each read to its end from every "http" or "![" took minutes)', () => {
+    for (const unit of ['http://jailbreak/?', 'http://jailbreak/', '![a](http://x/?{', '![a](http://jailbreak/']) {
+      expect(detectInjection(unit.repeat(Math.floor(1_048_576 / unit.length))).flagged, unit).toBe(false);
+    }
   });
 
   it('reads words in other scripts as words (the rules spell out \\p{L} as ranges, without the u flag)', () => {

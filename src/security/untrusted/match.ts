@@ -67,15 +67,21 @@ export function ruleMatches(text: string): RuleMatch[] {
   const found: RuleMatch[] = [];
   /** By rule (its place in ALL_RULES): the stretches before its triggers to try it in. */
   const near: [number, number][][] = [];
-  /** By rule: where one tried at its triggers last matched to (a trigger inside that match is not tried). */
+  /** By rule: where one tried at its triggers last matched to, or where its extent from a trigger it did not match at ends (a trigger before is not tried). */
   const matchedTo = new Int32Array(ALL_RULES.length);
+  const passOver = (rule: Rule, index: number, at: number) => {
+    if (rule.extent) matchedTo[index] = Math.max(matchedTo[index]!, rule.extent(text, at));
+  };
   const stretches = forEachTrigger(text, (at, stem) => {
     for (const { rule, index, sticky } of TRIGGERS.owners(text, at, stem)) {
       if (sticky && at < matchedTo[index]!) continue;
       const { atTrigger } = rule;
       if (atTrigger) {
         atTrigger.lastIndex = at;
-        if (!atTrigger.test(text)) continue;
+        if (!atTrigger.test(text)) {
+          if (sticky) passOver(rule, index, at);
+          continue;
+        }
       }
       if (sticky) {
         sticky.lastIndex = at;
@@ -83,7 +89,7 @@ export function ruleMatches(text: string): RuleMatch[] {
         if (match && !rule.exclude?.(match[0])) {
           found.push({ rule, start: at, end: at + match[0].length });
           matchedTo[index] = at + match[0].length;
-        }
+        } else passOver(rule, index, at);
         continue;
       }
       const regions = (near[index] ??= []);

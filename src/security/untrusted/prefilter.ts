@@ -84,8 +84,9 @@ const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   { source: String.raw`(?:&#x?[0-9a-f]+;){4}`, starts: ['&#'] },
   { source: String.raw`(?:\\u[0-9a-f]{4}){4}`, starts: ['\\u'] },
   { source: String.raw`[?&#/=]\{\{?[a-z_]+\}`, starts: [...'?&#/='].map((before) => `${before}{`) },
-  // (As rules.ts exfil.image_beacon: the address read once, to its first query character, then on to the first placeholder.)
-  { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s?&#]*[?&#][^)\s]*?(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
+  // (As rules.ts exfil.image_beacon: the address read once, to its first query character, then on to the first placeholder; the query
+  // character within 2 048 characters, as where the native scan finds too many anchors this is tried at every "![" a regex passes.)
+  { source: String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s?&#]{0,2048}[?&#][^)\s]*?(?:\{|\[|<|%7b|%5b|%3c|\$\{)`, starts: ['!['] },
   // A query parameter whose value names a secret ("?q=api_key"), found at the "=" or "_" before that name, not at every "?" and "&" of code and URLs.
   // Each lookbehind comes after the character it ends with (before it, the regex would try it at every position), and the one at "_" reads
   // back at most eight words: unbounded, it read the whole run at every "_" of "key_key_key...", quadratic in the run's length.

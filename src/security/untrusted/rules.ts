@@ -32,6 +32,12 @@ export interface Rule {
    */
   atTrigger?: RegExp;
   /**
+   * For a rule tried at its triggers (and with no exclude): given a trigger where it does not
+   * match, the place up to which it matches at no later trigger either (-1: none). Those triggers
+   * are passed over: a run of them in one long address is read once, not once each (match.ts).
+   */
+  extent?: (text: string, at: number) => number;
+  /**
    * Every match lies in a stretch of 13 or more characters where lowercase letters alternate with
    * separators (" .-_|*"): a rule without trigger words reads only those, not all the text (match.ts).
    */
@@ -158,6 +164,28 @@ const URL_WITH_PLACEHOLDER = /https?:\/\/[^\s)"'<>{[%$]*[{[%$<]/y;
  * stem whose every rule has one of them where its URL holds none (native/words.c, url_may_hold).
  */
 export const URL_GATES: readonly RegExp[] = [URL_WITH_QUERY, URL_WITH_PLACEHOLDER];
+const URL_ADDRESS = /https?:\/\/[^\s)"'<>]*/y;
+/**
+ * An address from its scheme to its end: where a rule that reads one from "http" finds no match,
+ * a match from an "http" inside it would lie inside it too, and the rule would have found it from
+ * the first (Rule.extent). 1 MB of "http://x/?" took 90 s when each was read to the end.
+ */
+const urlExtent = (text: string, at: number) => {
+  URL_ADDRESS.lastIndex = at;
+  return URL_ADDRESS.test(text) ? URL_ADDRESS.lastIndex : -1;
+};
+const IMAGE_ADDRESS = /!\[[^\]\n]{0,100}\]\(\s*https?:\/\/[^)\s]*/y;
+/** The longest an image's start can be ("![", 100 characters, "](https://") without a space or ")" in it. */
+const IMAGE_START_MOST = 112;
+/**
+ * The same for an image: an image starting inside the address of one that does not match, its own
+ * start short of that address's end (so without a space or ")" in it, as the address has none),
+ * has its address inside that one, and would make it match.
+ */
+const imageExtent = (text: string, at: number) => {
+  IMAGE_ADDRESS.lastIndex = at;
+  return IMAGE_ADDRESS.test(text) ? IMAGE_ADDRESS.lastIndex - IMAGE_START_MOST : -1;
+};
 
 /** A rule; its trigger stems are `|`-separated, `\|` for a literal bar. */
 const r = (id: string, family: Family, weight: number, triggers: string | null, source: string | Split, exclude?: string | ((match: string) => boolean)): Rule => ({
@@ -210,7 +238,7 @@ export const RULES: readonly Rule[] = [
   r('tool.function_call', 'tool_trigger', 0.6, '^call$|execute$|invoke$|run$|trigger$|"tool|"function|"action|"call', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z_][\w.]*\((?:\s*[a-z_]+\s*=|\s*["'{\[])|(?<=\{\s*\\?)"(?:tool|function|action|call|tool_name)\\?"\s*:\s*\\?"[a-z_]+[._]`),
   // A snake_case function called with nothing: a tool named as one, or a C or Python API in its documentation.
   r('tool.bare_call', 'tool_trigger', 0.3, '^call$|execute$|invoke$|run$|trigger$', String.raw`\b(?:call|execute|invoke|run|trigger)[ \t]+[a-z]+_[a-z_]*\(\s*\)`),
-  { ...r('exfil.url_param_secret', 'exfiltration', 0.6, '^http', String.raw`https?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`), atTrigger: URL_WITH_QUERY },
+  { ...r('exfil.url_param_secret', 'exfiltration', 0.6, '^http', String.raw`\bhttps?://[^\s)"'<>]*[?&][a-z_]+=(?:[a-z]+_)*(?:api_key|apikey|key|token|secret|password|passwd|messages?|email|history|conversation|address|ssn|card|cookie|session)\b`), atTrigger: URL_WITH_QUERY, extent: urlExtent },
   r('exfil.data_in_url', 'exfiltration', 0.6, '^query string|image url|img url|pixel|tracking image|url parameter|link like|link such as|put$|place$|encode$|append$|add$', String.raw`\b(?:query string|image url|img url|pixel|tracking image|url parameters?|link (?:like|such as))\b[^.\n]{0,80}https?://|\b(?:put|place|encode|append|add)\s+(?!in\b|into\b|to\b)[^.\n]{0,80}\b(?:into|in|to)\s+(?:(?:the\s+)?(?:query string|url|image url)|(?:the|this|that|your|a)\s+link\b)`),
   // Pretending to be the conversation's structure.
   r('role.template_token', 'role_impersonation', 0.9, String.raw`^<\||[inst|[/inst|<<sys|<</sys`, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
@@ -236,8 +264,8 @@ export const RULES: readonly Rule[] = [
   // Getting data out.
   // An image whose address holds a query (its first "?", "&" or "#") and then a placeholder. Written to read an address once: with two
   // runs of [^)\s]* around the query's character, 4 KB of "![a](http://x/?{" took 6 s (every split of every address tried, at every "![").
-  r('exfil.image_beacon', 'exfiltration', 0.85, '^![', String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://(?=[^)\s]*\))[^)\s?&#]*[?&#][^)\s]*?(?:\{|\[|<|%7b|%5b|%3c|\$\{)[^)\s]*\)`),
-  { ...r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`https?://[^\s)"'<>]*(?:[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c)|[?&#=]\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`), atTrigger: URL_WITH_PLACEHOLDER },
+  { ...r('exfil.image_beacon', 'exfiltration', 0.85, '^![', String.raw`!\[[^\]\n]{0,100}\]\(\s*https?://(?=[^)\s]*\))[^)\s?&#]*[?&#][^)\s]*?(?:\{|\[|<|%7b|%5b|%3c|\$\{)[^)\s]*\)`), extent: imageExtent },
+  { ...r('exfil.url_placeholder', 'exfiltration', 0.65, '^http', String.raw`\bhttps?://[^\s)"'<>]*(?:[?&#/=](?:\{\{?|\[\[?|<|%7b|%5b|%3c)|[?&#=]\$\{)\s*(?:data|secret|secrets|token|tokens|api[_ -]?key|key|password|passwd|pw|conversation|chat|history|messages?|email|emails|content|contents|summary|user|username|credentials?|info|env|prompt|system[_ ]prompt|context|cookies?|session|ssn|card|balance)\b`), atTrigger: URL_WITH_PLACEHOLDER, extent: urlExtent },
   r('exfil.send_secrets', 'exfiltration', 0.55, '^send$|forward$|post$|upload$|email$|e-mail$|mail$|transmit$|exfiltrate$|leak$|copy$|paste$|submit$|share$|sync$|relay$|cc$|bcc$|dump$', String.raw`\b(?:send|forward|post|upload|email|e-mail|mail|transmit|exfiltrate|leak|copy|paste|submit|share|sync|relay|cc|bcc|dump)\b${GAP}?(?:the |all |your |any |my |our |their |every )?(?:full |entire |complete |raw )?${SECRETS}\b(?:[^.\n]{0,60})\b(?:to|at|into|via)\s+(?:https?://|[\w.+-]+@|the (?:following|address|url|endpoint|webhook)|(?:this|that|our|my) (?:address|url|endpoint|webhook|server|email))`),
   r('exfil.include_secret', 'exfiltration', 0.75, '^include$|append$|add$|insert$|embed$|put$|attach$|paste$|encode$', String.raw`\b(?:include|append|add|insert|embed|put|attach|paste|encode)\s+(?:the |your |any |all |a copy of (?:the |your )?)?(?:user's |users' |customer's )?(?:api[ _-]?keys?|tokens?|access tokens?|passwords?|credentials?|secrets?|system prompt|session (?:cookie|id|token)s?|\.env(?: file)?|environment variables|private keys?|ssh keys?|conversation(?: history)?|chat history)\b[^.\n]{0,60}\b(?:in|into|to|at the end of|inside)\s+(?:your|the|a|this)\s+(?:reply|response|answer|url|link|summary|output|message|image|markdown|query)`),
   r('exfil.visit_url', 'exfiltration', 0.4, '^visit$|open$|fetch$|load$|request$|browse to|navigate to|go to|click$', String.raw`\b(?:visit|open|fetch|load|request|browse to|navigate to|go to|click)\s+(?:the (?:following )?(?:url|link|page)\s*:?\s*)?https?://[^\s)]*[?&][a-z_]+=(?:\{|\[|<|%7b)`),

@@ -273,7 +273,7 @@ static napi_value triggers(napi_env env, napi_callback_info info) {
 /*
  * signs(text, wide, block): an Int32Array of three counts for each block of `block` characters
  * (and one more): the words of three or more ASCII letters and digits (no capital, no "_") by
- * the block they start in, those of them mixing digits into letters, and the characters an
+ * the block of their last character, those of them mixing digits into letters, and the characters an
  * escape starts with ("%", "&", "\\") by block; then 1 if a hint to read text backwards is
  * there, else 0: what ../decode.ts's obfuscationSigns finds.
  */

@@ -131,28 +131,37 @@ static inline int maybe(const Words *words, const uint8_t *p, unsigned bits) {
   return any != 0;
 }
 
+/* Where the last URL read stopped, and whether it may hold a query or a placeholder: an "http" before that stop inside it reads the same. */
+typedef struct {
+  size_t stop;
+  int holds;
+} UrlMemo;
+
 /*
  * Whether the URL from `at` ("s://" or "://" after "http") may hold a query or a placeholder: one
  * of ?&{[%$< comes before its end (a space or control character, ")", a quote or ">"), as every
  * gate of ../rules.ts URL_GATES needs. Where it cannot tell, it says it may: a space after a
- * backslash does not end it (the rule matcher hands "\\n" over as "\\ "), nor does a character
- * beyond ASCII, and the gates decide.
+ * backslash does not end it (the trigger pass reads "\\n" as "\\ "), nor does a character beyond
+ * ASCII, and the gates decide. A URL inside the last one read (1 MB of "http://x/", say) is not
+ * read again: `memo`.
  */
-static int url_may_hold(const uint8_t *b, size_t n, size_t at) {
+static int url_may_hold(const uint8_t *b, size_t n, size_t at, UrlMemo *memo) {
   if (at < n && b[at] == 's') at++;
   if (at + 3 > n || memcmp(b + at, "://", 3) != 0) return 0;
-  for (size_t i = at + 3; i < n; i++) {
-    switch (b[i]) {
-      case '?': case '&': case '{': case '[': case '%': case '$': case '<':
-        return 1;
-      case ' ':
-        if (b[i - 1] == '\\') continue;
-        return 0;
-      case '\t': case '\n': case '\v': case '\f': case '\r': case 0xa0: case ')': case '"': case '\'': case '>':
-        return 0;
+  if (at < memo->stop) return memo->holds;
+  size_t i = at + 3;
+  int holds = 0;
+  for (; i < n; i++) {
+    uint8_t c = b[i];
+    if (c == '?' || c == '&' || c == '{' || c == '[' || c == '%' || c == '$' || c == '<') {
+      holds = 1;
+      break;
     }
+    if (c == ' ' ? b[i - 1] != '\\' : c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r' || c == 0xa0 || c == ')' || c == '"' || c == '\'' || c == '>') break;
   }
-  return 0;
+  memo->stop = i;
+  memo->holds = holds;
+  return holds;
 }
 
 /*
@@ -186,7 +195,7 @@ static int closes_value(const uint8_t *b, size_t n, size_t at, int any_rest) {
  * The word of two or more characters, or else of one, that starts at `at` (the filter found that
  * a word in a bucket of `bits` may), if any: looked up by its first characters.
  */
-static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, unsigned bits, List *hits) {
+static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, unsigned bits, UrlMemo *memo, List *hits) {
   uint32_t head;
   memcpy(&head, b + at, 4);
   head |= 0x20202020u;
@@ -203,7 +212,7 @@ static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, un
         candidate = i - 1;
         continue;
       }
-      if (!(w->flags & URL_GATE) || url_may_hold(b, n, at + w->length)) {
+      if (!(w->flags & URL_GATE) || url_may_hold(b, n, at + w->length, memo)) {
         push(hits, (int32_t)at);
         push(hits, i - 1);
       }
@@ -219,14 +228,14 @@ static void verify(const Words *words, const uint8_t *b, size_t n, size_t at, un
   push(hits, candidate);
 }
 
-static void find_scalar(const Words *words, const uint8_t *b, size_t from, size_t n, List *hits) {
+static void find_scalar(const Words *words, const uint8_t *b, size_t from, size_t n, UrlMemo *memo, List *hits) {
   for (size_t at = from; at < n && !hits->full; at++) {
     unsigned r = at > 0 && word_char(b[at - 1]) ? words->unbounded : 0xff;
     for (int j = 0; j < 4 && r; j++) {
       uint8_t c = b[at + j] | 0x20;
       r &= words->lo[j][c & 15] & words->hi[j][c >> 4];
     }
-    if (maybe(words, b + at, r)) verify(words, b, n, at, r, hits);
+    if (maybe(words, b + at, r)) verify(words, b, n, at, r, memo, hits);
   }
 }
 
@@ -243,7 +252,7 @@ static inline __attribute__((target("avx2"))) __m256i lookup(__m256i lo, __m256i
 static inline __attribute__((target("avx2"))) __m256i table(const uint8_t *t) { return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t)); }
 
 /* `b` must be readable from b[-1] to b[n + 3]. */
-__attribute__((target("avx2"))) static void find_avx2(const Words *words, const uint8_t *b, size_t n, List *hits) {
+__attribute__((target("avx2"))) static void find_avx2(const Words *words, const uint8_t *b, size_t n, UrlMemo *memo, List *hits) {
   const __m256i fold = _mm256_set1_epi8(0x20), zero = _mm256_setzero_si256(), unbounded = _mm256_set1_epi8((char)words->unbounded);
   const __m256i word_lo = table(WORD_LO), word_hi = table(WORD_HI);
   __m256i lo[4], hi[4], single[MAX_SINGLES];
@@ -272,9 +281,9 @@ __attribute__((target("avx2"))) static void find_avx2(const Words *words, const 
       kept[count] = (uint8_t)i;
       count += maybe(words, b + at + i, lanes[i]);
     }
-    for (int k = 0; k < count; k++) verify(words, b, n, at + kept[k], lanes[kept[k]], hits);
+    for (int k = 0; k < count; k++) verify(words, b, n, at + kept[k], lanes[kept[k]], memo, hits);
   }
-  find_scalar(words, b, at, n, hits);
+  find_scalar(words, b, at, n, memo, hits);
 }
 #endif
 
@@ -300,11 +309,12 @@ static void merge(List *hits, List *more) {
 }
 
 void words_find(const Words *words, const uint8_t *b, size_t n, int avx2, List *hits) {
+  UrlMemo memo = {0, 0};
 #ifdef HAVE_AVX2_PATH
-  if (avx2) find_avx2(words, b, n, hits);
+  if (avx2) find_avx2(words, b, n, &memo, hits);
   else
 #endif
-    find_scalar(words, b, 0, n, hits);
+    find_scalar(words, b, 0, n, &memo, hits);
   (void)avx2;
   for (int i = 0; i < words->followed_count && !hits->full; i++) {
     List more = {0};
