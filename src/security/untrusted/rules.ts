@@ -44,8 +44,12 @@ export interface Rule {
   spelledOut?: boolean;
 }
 
-/** A few words of filler between the parts of a phrase. */
-const GAP = String.raw`(?:[\s,;:'"“”‘’*_()-]+[\p{L}\p{N}'’-]+){0,4}[\s,;:'"“”‘’*_()-]+`;
+/**
+ * A few words of filler between the parts of a phrase. A word is letters and digits only: with the
+ * separators' hyphens and apostrophes in words too, every split of "a-b-c..." was tried, and 2 KB
+ * of "cc-" or "ignore-" did not end. A hyphenated word or a contraction is two words, so five.
+ */
+const GAP = String.raw`(?:[\s,;:'"“”‘’*_()-]+[\p{L}\p{N}]+){0,5}[\s,;:'"“”‘’*_()-]+`;
 const AI = String.raw`(?:ai|a\.i\.|llm|llms|language models?|assistants?|ai agents?|agents?|chatbots?|copilots?|gpts?|chatgpt|claude|gemini|bots?|models?)`;
 const READING = String.raw`(?:reading|processing|summari[sz]ing|reviewing|analy[sz]ing|parsing|browsing|handling|scanning|indexing|triaging|crawling|visiting|ingesting|consuming)`;
 const SECRETS = String.raw`(?:conversation|chat history|message history|credentials?|api[ _-]?keys?|access tokens?|tokens?|passwords?|secrets?|\.env|env(?:ironment)? (?:file|variables?)|ssh keys?|private keys?|system prompt|session (?:cookies?|ids?)|cookies|customer (?:list|data|database|records)|user data|personal data|contacts?|inbox|emails?|documents?|files?)`;
