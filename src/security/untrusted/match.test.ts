@@ -7,6 +7,14 @@ import { detectInjection } from './detect.js';
 import { normalize } from './normalize.js';
 import { RULES, URL_GATES } from './rules.js';
 
+/** Deterministic pseudo-random integers below `below`, from `seed`. */
+function seeded(seed: number): (below: number) => number {
+  return (below) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % below;
+  };
+}
+
 describe('trigger-gated rule matching', () => {
   it('finds every match a rule finds over the whole text, though each rule only runs around its trigger words', () => {
     let compared = 0;
@@ -26,11 +34,7 @@ describe('trigger-gated rule matching', () => {
   });
 
   it('finds, in text glued from the words of the rules that start before their trigger, every match a reading of the whole text finds', () => {
-    let seed = 5;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(5);
     // What comes before a trigger (greetings, determiners, filler words, compound names' first words), triggers, and what follows them.
     const [before, triggers, after] = [
       ['\\n', 'dear', 'hey', 'note for', 'to', 'the', 'your', 'any', 'our', 'shiny', 'new', 'big', 'coding', 'email', 'web', 'use', 'with', 'in', 'after', 'previous', 'all', 'instructions', 'are', 'now', 'respond', 'output', 'as', 'encode'],
@@ -56,11 +60,7 @@ describe('trigger-gated rule matching', () => {
   });
 
   it('finds every spelled-out word a reading of the whole text finds, reading only the stretches that alternate letters and separators', () => {
-    let seed = 11;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(11);
     // Runs of letters and separators of every length, between words, digits, other letters and doubled separators.
     const letters = 'ignorexyzab';
     const separators = ' .-_|*';
@@ -201,11 +201,7 @@ describe('trigger-gated rule matching', () => {
     const rule = ALL_RULES.find((candidate) => candidate.id === 'exfil.image_beacon')!;
     // The rule as it was: a run of address characters either side of the query's character.
     const former = /!\[[^\]\n]{0,100}\]\(\s*https?:\/\/[^)\s]*[?&#][^)\s]*(?:\{|\[|<|%7b|%5b|%3c|\$\{)[^)\s]*\)/y;
-    let seed = 29;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(29);
     const pick = (from: readonly string[]) => from[next(from.length)]!;
     // Images with an address of parts that are a query's character, a placeholder's first, either, neither, or an end.
     const address = ['x', '/', 'q=', '?', '&', '#', '{', '[', '<', '%7b', '%3c', '${', '$', '![a](', ')', ' ', '\n'];
@@ -232,11 +228,7 @@ describe('trigger-gated rule matching', () => {
   it('reads a run of addresses inside one address once for the rules that read addresses, finding every match the whole text holds', () => {
     const rules = ALL_RULES.filter((rule) => rule.extent);
     expect(rules.map((rule) => rule.id).sort()).toEqual(['exfil.image_beacon', 'exfil.url_param_secret', 'exfil.url_placeholder']);
-    let seed = 31;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(31);
     const parts = ['http://', 'https://', '![a](http://', '![alt text](https://', '![', 'x', '/', '?', '&', '#', 'q=', 'api_key=', '_token=', '{', '{{data}}', '[', '<', '%7b', '${', 'secret', 'data', ')', ' ', '"', '>', '\n'];
     let compared = 0;
     for (let i = 0; i < 4000; i += 1) {
@@ -315,11 +307,7 @@ describe('trigger words', () => {
 
   it('are found natively, with and without SIMD, where the regex finds them: every corpus sample, and text built from the stems themselves', () => {
     const scalar = withTriggers(bare);
-    let seed = 7;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(7);
     const stems = [...new Set(ALL_RULES.flatMap((rule) => rule.triggers ?? []))].map((stem) => stem.replace(/\$$/, ''));
     // Glue that makes a word boundary or not, in each script the scanner sees: ASCII, Latin-1, beyond (one unit of 0xff to it); an escaped line break makes one.
     const glue = ['', '', ' ', 'x', '_', '9', 'é', 'ß', 'д', '—', '中', '\n', '.', '-', '<', '{', '😀', '\\n', '\\t', '\\\\n', '\\'];
@@ -344,11 +332,7 @@ describe('trigger words', () => {
 
   it('report "http" natively wherever a gate of the rules it triggers passes, and not where the URL holds no query or placeholder', () => {
     const scalar = withTriggers(bare);
-    let seed = 3;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(3);
     // What ends a URL for the gates or not, what lets one pass, and what the native pass cannot read: an escaped line break (read as "\\ "), characters beyond ASCII, Unicode spaces.
     const parts = ['a', 'b/c', '.', '-', '_', '?', '&', '{', '[', '%', '$', '<', '>', ')', '(', '"', "'", ' ', '\t', '\n', '\\n', '\\t', '\\ ', '\\', '\u00a0', '\u2003', '\u3000', 'é', '—', '中', '=', '#', ':'];
     const starts = ['http://', 'https://', 'http:/', 'https:', 'http', 'httpx://', 'see http://', '(https://'];
@@ -379,11 +363,7 @@ describe('trigger words', () => {
 
   it('find the stretches of letters spelled out with separators in the same pass, where the JavaScript loop finds them, and the rule reads them', () => {
     const scalar = withTriggers(bare);
-    let seed = 11;
-    const next = (below: number) => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % below;
-    };
+    const next = seeded(11);
     // Mostly alternating letters and separators, broken now and then by a character of either kind again, a capital, or one beyond ASCII.
     const texts = ['', 'a b c d e f g', 'a b c d e f g h', 'i g n o r e - a l l', loadCorpus().map((sample) => sample.text.toLowerCase()).join('\n')];
     for (let i = 0; i < 3000; i += 1) {
