@@ -8,7 +8,8 @@
  * tool output (the installed READMEs and JavaScript, prose, prose with typographic
  * punctuation, Russian and Chinese prose, generated logs, JSON and a markdown table, the
  * corpus's trigger-dense benign text and a chat transcript) against `String.prototype.includes` over the same text,
- * the phrase list, and one PostgreSQL commit, with p50/p99, saying which prefilter (native or
+ * the phrase list, and one PostgreSQL commit, with p50/p99 (and three megabytes of text written to
+ * make the detector slow), saying which prefilter (native or
  * JavaScript) read the long text.
  *
  * Run: npm run bench:injection [-- --misses]   (--misses lists the dev samples it gets wrong;
@@ -348,6 +349,10 @@ async function main(): Promise<void> {
     'benign corpus, trigger-dense': megabyte(benign.join('\n')),
     // "assistant" every other line: the text is all regions, and the rules that address a model run at each.
     'chat transcript (generated)': megabyte(chatTranscript()),
+    // Hostile text, written to make the detector slow: addresses inside one address, filler words glued by hyphens (minutes each, once).
+    'hostile: images in one address': megabyte('![a](http://x/?{'),
+    'hostile: URLs in one address': megabyte('http://jailbreak/'),
+    'hostile: "ignore-" repeated': megabyte('ignore-'),
   };
   const kind = prefilterKind();
   console.log(`\nprefilter: ${kind.native ? `native (${kind.simd ? 'AVX2' : 'no SIMD'})` : `JavaScript; the native scanner is ${kind.reason}`}`);
