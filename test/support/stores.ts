@@ -7,6 +7,7 @@ import { createScratchDatabase } from './scratch-database.js';
 
 const serverUrl = process.env.AOS_TEST_DATABASE_URL;
 let noticeShown = false;
+const TEST_POOL_SIZE = 20;
 
 export type StoreKind = 'pglite' | 'postgres';
 
@@ -19,7 +20,10 @@ export async function createTestStore(kind: StoreKind): Promise<{ db: Db; drop: 
   }
   if (!serverUrl) throw new Error('AOS_TEST_DATABASE_URL is not set');
   const scratch = await createScratchDatabase(serverUrl, 'aosiq_test');
-  const db = await openPostgres(scratch.url, 80);
+  // The runtime's default pool size, so the concurrency tests queue as production does (a call
+  // that needed two connections at once would deadlock here, not there). Two test files run at a
+  // time, each with its own pool: 80 each once took a server's 100 connections.
+  const db = await openPostgres(scratch.url, TEST_POOL_SIZE);
   await migrate(db);
   return {
     db,
