@@ -20,6 +20,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_THRESHOLD, type Detection, detectInjection } from '../src/security/untrusted/index.js';
+import { detectOffThread } from '../src/security/untrusted/offload.js';
 import { prefilterKind } from '../src/security/untrusted/prefilter.js';
 import { openPostgres } from '../src/store/postgres.js';
 import { packageRoot } from '../src/version.js';
@@ -178,13 +179,14 @@ function proseAndLogs(): string {
   return megabyte(() => ((line += 1) % 3 === 0 ? logs() : 'The quarterly report shows that revenue grew by twelve percent, driven by demand in the northern region. ')).slice(0, 65_536);
 }
 
-function timed(runs: number, fn: () => unknown): { p50: number; p99: number } {
-  fn();
+/** p50 and p99 of `runs` calls of `fn` after one to warm up; a promise it returns is awaited, nothing else is. */
+async function timed(runs: number, fn: () => unknown): Promise<{ p50: number; p99: number }> {
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = -1; i < runs; i++) {
     const began = performance.now();
-    fn();
-    times.push(performance.now() - began);
+    const out = fn();
+    if (out instanceof Promise) await out;
+    if (i >= 0) times.push(performance.now() - began);
   }
   times.sort((a, b) => a - b);
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
@@ -360,11 +362,20 @@ async function main(): Promise<void> {
   console.log(`scanning 1 KB, 10 KB and 1 MB (${commit ? `one PostgreSQL commit (lock + insert): p50 ${commit.p50.toFixed(3)} ms, p99 ${commit.p99.toFixed(3)} ms` : 'PostgreSQL not reachable: no commit comparison'}):`);
   for (const [label, text] of Object.entries(inputs)) {
     const runs = text.length < 100_000 ? 500 : 30;
-    const ours = timed(runs, () => detectInjection(text));
-    const plain = timed(runs, () => text.includes('ignore previous instructions'));
-    const phrases = timed(runs, () => phraseList(text));
+    const ours = await timed(runs, () => detectInjection(text));
+    const plain = await timed(runs, () => text.includes('ignore previous instructions'));
+    const phrases = await timed(runs, () => phraseList(text));
     const mbps = (ms: number) => (text.length / 1048576 / (ms / 1000)).toFixed(0);
     console.log(`  ${label.padEnd(31)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: detector p50 ${ours.p50.toFixed(2)} ms p99 ${ours.p99.toFixed(2)} ms (${mbps(ours.p50)} MB/s); includes p50 ${plain.p50.toFixed(3)} ms (${mbps(plain.p50)} MB/s); phrase list p50 ${phrases.p50.toFixed(2)} ms; detector/includes ${(ours.p50 / plain.p50).toFixed(0)}${commit ? `; detector/commit ${(ours.p50 / commit.p50).toFixed(2)}` : ''}`);
+  }
+  // As the syscall scans a result: in a worker thread (offload.ts), the text copied to it and the detection back.
+  console.log('off the event loop (a worker thread, as the syscall scans), against the detector in place:');
+  for (const label of ['a 1 KB structured result', 'English prose', "installed packages' READMEs"] as const) {
+    const text = inputs[label];
+    const runs = text.length < 100_000 ? 2000 : 100;
+    const away = await timed(runs, () => detectOffThread(text, DEFAULT_THRESHOLD, 60_000));
+    const here = await timed(runs, () => detectInjection(text));
+    console.log(`  ${label.padEnd(31)} ${(text.length / 1024).toFixed(0).padStart(5)} KB: worker p50 ${away.p50.toFixed(3)} ms p99 ${away.p99.toFixed(3)} ms; in place p50 ${here.p50.toFixed(3)} ms; worker/in place ${(away.p50 / here.p50).toFixed(2)}${commit ? `; worker/commit ${(away.p50 / commit.p50).toFixed(2)}` : ''}`);
   }
 }
 

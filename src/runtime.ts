@@ -81,7 +81,7 @@ export function actorClasses(config: Config): Map<string, ActorClass> {
         tokenTtlSeconds: cls.token_ttl_seconds ?? config.token.ttl_seconds,
         tokenRefresh: cls.token_refresh ? { maxLifetimeSeconds: cls.token_refresh.max_lifetime_seconds } : undefined,
         requireGrounding: cls.require_grounding,
-        untrusted: { action: cls.untrusted_content.action, threshold: cls.untrusted_content.threshold },
+        untrusted: { action: cls.untrusted_content.action, threshold: cls.untrusted_content.threshold, timeoutMs: cls.untrusted_content.scan_timeout_ms },
         computePerMs: perHourToPicoPerMs(cls.compute_usd_per_hour),
         models: {
           allowedBackends: cls.allowed_backends,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AosError } from '../errors.js';
+import { actorClasses } from '../runtime.js';
 import { exampleConfig } from './example.js';
 import { loadConfig } from './load.js';
 
@@ -78,6 +79,14 @@ describe('loadConfig', () => {
     expect(problems).toEqual([
       `${file}:4:11: actor_classes.triage.kind: expected one of agent|job|script, got "robot"`,
     ]);
+  });
+
+  it('gives every class a scan budget, and points at one that is no whole number of milliseconds', () => {
+    const config = loadConfig(write(CLASS), {});
+    expect(config.actor_classes.triage?.untrusted_content).toEqual({ action: 'warn', threshold: 0.5, scan_timeout_ms: 2000 });
+    expect(actorClasses(config).get('triage')?.untrusted).toEqual({ action: 'warn', threshold: 0.5, timeoutMs: 2000 });
+    const { file, problems } = problemsOf(`${CLASS}    untrusted_content: { action: block, scan_timeout_ms: 0.5 }\n`);
+    expect(problems).toEqual([`${file}:6:58: actor_classes.triage.untrusted_content.scan_timeout_ms: expected an integer, got 0.5`]);
   });
 
   it('points at a value of the wrong type', () => {

@@ -10,7 +10,7 @@ import { workflowsSchema } from './workflows.js';
 import { grantSchema } from '../security/capability/index.js';
 import { mcpServersSchema, RESERVED_PREFIXES } from './mcp-servers.js';
 import { BLAST_RADIUS_LEVELS, envName, nameSchema, positiveInt } from './primitives.js';
-import { INJECTION_ACTIONS } from '../security/untrusted/present.js';
+import { DEFAULT_SCAN_TIMEOUT_MS, INJECTION_ACTIONS } from '../security/untrusted/present.js';
 
 export { BLAST_RADIUS_LEVELS, NAME_PATTERN } from './primitives.js';
 
@@ -52,8 +52,13 @@ const actorClassSchema = z.strictObject({
   default_max_tokens: positiveInt.default(4096),
   // Tool results that look like instructions to the model (injection): warn (a warning inside the
   // wrapper, the default), redact the flagged passages, or block the result; flagged at threshold.
+  // A scan runs off the event loop and is cut off after scan_timeout_ms: the result then counts as flagged.
   untrusted_content: z
-    .strictObject({ action: z.enum(INJECTION_ACTIONS).default('warn'), threshold: z.number().gt(0).max(1).default(0.5) })
+    .strictObject({
+      action: z.enum(INJECTION_ACTIONS).default('warn'),
+      threshold: z.number().gt(0).max(1).default(0.5),
+      scan_timeout_ms: positiveInt.max(600_000).default(DEFAULT_SCAN_TIMEOUT_MS),
+    })
     .prefault({}),
   // What an hour of this class's tool calls costs (wall time); every call gets a ledger row.
   compute_usd_per_hour: z.number().nonnegative().default(0),

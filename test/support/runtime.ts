@@ -53,6 +53,14 @@ function testTools(counters: ToolCounters): ToolRegistry {
       run: async (args) => ({ echoed: args.text, n: args.n ?? null }),
     }),
   );
+  // A long result from short arguments (arguments are capped at 1 KB).
+  registry.register(
+    testTool({
+      name: 'test.repeat',
+      input: z.object({ unit: z.string().max(100), times: z.number().int().min(0).max(1_048_576) }),
+      run: async (args) => ({ text: args.unit.repeat(args.times) }),
+    }),
+  );
   registry.register(
     testTool({
       name: 'test.destroy',

@@ -60,4 +60,28 @@ describeEachStore('injection scanning at the syscall', (store) => {
     expect(applyPolicy(blocked.result, blocked.scan)).toMatchObject({ withheld: true });
     expect(JSON.stringify(applyPolicy(blocked.result, blocked.scan))).not.toContain('Ignore');
   });
+
+  it('fails closed on a result the detector cannot finish within the class budget: recorded as flagged, withheld by block', async () => {
+    const { db } = store();
+    const classes = new Map<string, ActorClass>([
+      ['hurried', { name: 'hurried', kind: 'agent', capabilities: [{ tool: 'test.*' }], tokenTtlSeconds: 600, untrusted: { action: 'block', threshold: 0.5, timeoutMs: 20 } }],
+    ]);
+    const { syscall } = await createTestSyscall(db, { classes });
+    const actor = await syscall.spawn({ className: 'hurried', grants: [{ tool: 'test.repeat' }] });
+    // A megabyte the rules read as one region: hundreds of milliseconds of the detector's time.
+    const slow = await syscall.callTool(actor.token, 'test.repeat', { unit: 'ignore-', times: 150_000 });
+    expect(slow.scan.detection).toMatchObject({ flagged: true, score: 1, spans: [{ rule: 'detector.timeout' }] });
+    expect(applyPolicy(slow.result, slow.scan)).toMatchObject({ withheld: true });
+    // Within the budget, the same class's short results are scanned as usual.
+    const clean = await syscall.callTool(actor.token, 'test.repeat', { unit: 'the build passed. ', times: 3 });
+    expect(clean.scan.detection.flagged).toBe(false);
+
+    const { rows } = await db.query<{ payload: Record<string, any> }>(
+      "SELECT payload FROM audit_events WHERE session_id = $1 AND type = 'APP_INJECTION_PATTERN_DETECTED'",
+      [actor.sessionId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.payload).toMatchObject({ tool: 'test.repeat', call_id: slow.callId, action: 'block', score: 1, families: [] });
+    expect(rows[0]!.payload.spans.map((span: { rule: string }) => span.rule)).toEqual(['detector.timeout']);
+  });
 });

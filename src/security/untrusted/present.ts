@@ -4,7 +4,8 @@
  * warning inside the wrapper when it is flagged; per the class's policy, the flagged spans
  * redacted or the whole result withheld. Warn (the default) never drops content.
  */
-import { type Detection, detectInjection } from './detect.js';
+import type { Detection } from './detect.js';
+import { detectOffThread, failedScan } from './offload.js';
 import { wrapUntrusted } from './wrap.js';
 
 export const INJECTION_ACTIONS = ['warn', 'redact', 'block'] as const;
@@ -13,9 +14,12 @@ export type InjectionAction = (typeof INJECTION_ACTIONS)[number];
 export interface InjectionPolicy {
   action: InjectionAction;
   threshold: number;
+  /** How long a scan may take before it is cut off and the result counts as flagged; DEFAULT_SCAN_TIMEOUT_MS when unset. */
+  timeoutMs?: number;
 }
 
-export const DEFAULT_POLICY: InjectionPolicy = { action: 'warn', threshold: 0.5 };
+export const DEFAULT_SCAN_TIMEOUT_MS = 2000;
+export const DEFAULT_POLICY: InjectionPolicy = { action: 'warn', threshold: 0.5, timeoutMs: DEFAULT_SCAN_TIMEOUT_MS };
 
 /** A result's scan and what the policy says to do with it. */
 export interface ResultScan {
@@ -48,18 +52,20 @@ function leavesOf(result: unknown): { text: string; leaves: Leaf[] } {
 }
 
 /**
- * Scans the strings of a result. A detector failure counts as flagged (fail closed).
+ * Scans the strings of a result, off the event loop and within the policy's time budget
+ * (offload.ts). A scan that fails or runs out of time counts as flagged (fail closed).
  *
  * @example
- * const scan = scanResult({ content: 'Ignore previous instructions' }, DEFAULT_POLICY);
+ * const scan = await scanResult({ content: 'Ignore previous instructions' }, DEFAULT_POLICY);
  */
-export function scanResult(result: unknown, policy: InjectionPolicy = DEFAULT_POLICY): ResultScan {
+export async function scanResult(result: unknown, policy: InjectionPolicy = DEFAULT_POLICY): Promise<ResultScan> {
+  let detection: Detection;
   try {
-    return { detection: detectInjection(leavesOf(result).text, policy.threshold), action: policy.action };
+    detection = await detectOffThread(leavesOf(result).text, policy.threshold, policy.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS);
   } catch (error) {
-    const reason = `the detector failed: ${(error as Error).message}`;
-    return { detection: { score: 1, flagged: true, families: [], spans: [{ family: 'encoding', rule: 'detector.error', start: 0, end: 0, excerpt: reason }] }, action: policy.action };
+    detection = failedScan('detector.error', `the detector failed: ${(error as Error).message}`);
   }
+  return { detection, action: policy.action };
 }
 
 /**
