@@ -51,7 +51,7 @@ actor_classes:
     # allow_unpriced_models: false   # a model with no price is refused unless this is true
     # compute_usd_per_hour: 0    # what its tool calls' wall time costs, in the ledger
     # Tool results that look like instructions to the model: warn (default), redact or block;
-    # a scan cut off after scan_timeout_ms counts as flagged.
+    # a scan (of a result over 4 KB) cut off after scan_timeout_ms counts as flagged.
     untrusted_content: { action: warn, threshold: 0.5, scan_timeout_ms: 2000 }
     token_ttl_seconds: 1800      # overrides token.ttl_seconds for this class
     require_grounding: true      # an agent must read and cite evidence (E1, ...) before proposing a change

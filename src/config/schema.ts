@@ -52,7 +52,7 @@ const actorClassSchema = z.strictObject({
   default_max_tokens: positiveInt.default(4096),
   // Tool results that look like instructions to the model (injection): warn (a warning inside the
   // wrapper, the default), redact the flagged passages, or block the result; flagged at threshold.
-  // A scan runs off the event loop and is cut off after scan_timeout_ms: the result then counts as flagged.
+  // A result over 4 KB is scanned off the event loop and cut off after scan_timeout_ms: it then counts as flagged.
   untrusted_content: z
     .strictObject({
       action: z.enum(INJECTION_ACTIONS).default('warn'),

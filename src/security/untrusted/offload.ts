@@ -2,16 +2,17 @@
  * Scanning off the event loop, within a time budget. A tool result is attacker-chosen text: one
  * that makes the detector slow (a megabyte of it can cost a second; a rule that backtracks badly
  * on some text would cost more) must delay neither the other sessions' calls nor, past its
- * budget, its own. Each scan runs in a worker thread (scan-worker.ts); one that has not finished
- * within its budget is cut off (the thread is terminated, which stops even a regex in the middle
- * of a match) and fails closed: it counts as flagged. So does a thread that fails or dies.
+ * budget, its own. Each scan of more than a few kilobytes runs in a worker thread
+ * (scan-worker.ts); one that has not finished within its budget is cut off (the thread is
+ * terminated, which stops even a regex in the middle of a match) and fails closed: it counts as
+ * flagged. So does a thread that fails or dies.
  */
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../../version.js';
-import type { Detection } from './detect.js';
+import { type Detection, detectInjection } from './detect.js';
 import { wide } from './native.js';
 
 export interface ScanRequest {
@@ -166,15 +167,23 @@ export class ScanPool {
 }
 
 let shared: ScanPool | null = null;
+/**
+ * Texts up to this long are scanned in place: a thread's round trip costs more than their scan
+ * (tens of microseconds), and at 64 sessions making calls it cost a fifth of the syscall's
+ * throughput. Their worst known cost is bounded: no 4 KB of any trigger word glued to any
+ * separator takes over 40 ms (match.test.ts guards it).
+ */
+export const IN_PLACE_LIMIT = 4096;
 
 /**
- * The detection of `text` by the process's shared pool of scanning threads (started on first use),
- * within `timeoutMs`: see ScanPool.detect.
+ * The detection of `text`: in place when it is short (IN_PLACE_LIMIT), else by the process's
+ * shared pool of scanning threads (started on first use) within `timeoutMs`, as ScanPool.detect.
  *
  * @example
- * const detection = await detectOffThread(result, 0.5, 2000);
+ * const detection = await detectBounded(result, 0.5, 2000);
  */
-export function detectOffThread(text: string, threshold: number, timeoutMs: number): Promise<Detection> {
+export async function detectBounded(text: string, threshold: number, timeoutMs: number): Promise<Detection> {
+  if (text.length <= IN_PLACE_LIMIT) return detectInjection(text, threshold);
   shared ??= new ScanPool();
   return shared.detect(text, threshold, timeoutMs);
 }
