@@ -67,6 +67,23 @@ describe('scanning off the event loop', () => {
     expect(clean.flagged).toBe(false);
   });
 
+  it('takes a reply that came in time though the event loop was too busy to read it before the budget ran out', async () => {
+    const scans = pool(1);
+    await scans.detect('warm', 0.5, 60_000);
+    const answers = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const answer = scans.detect('the build passed in 42 s', 0.5, 50);
+      // Another task's 150 ms of synchronous work: the thread answers meanwhile, and the timers run before the reply is read.
+      setImmediate(() => {
+        const until = performance.now() + 150;
+        while (performance.now() < until);
+      });
+      answers.push(await answer);
+    }
+    for (const answer of answers) expect(answer).toEqual(detectInjection('the build passed in 42 s', 0.5));
+  });
+
   it('fails closed when its thread cannot start, or dies in the middle of a scan', async () => {
     const missing = await pool(1, path.join(os.tmpdir(), 'aosiq-no-such-worker.js')).detect('the build passed', 0.5, 60_000);
     expect(missing).toMatchObject({ flagged: true, spans: [{ rule: 'detector.error' }] });
@@ -74,7 +91,7 @@ describe('scanning off the event loop', () => {
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-offload-'));
     const dying = path.join(dir, 'dying-worker.mjs');
-    fs.writeFileSync(dying, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\nparentPort.postMessage({ ready: true });\n");
+    fs.writeFileSync(dying, "import { parentPort, workerData } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\nworkerData.replies.postMessage({ ready: true });\n");
     const died = await pool(1, dying).detect('the build passed', 0.5, 60_000);
     expect(died).toMatchObject({ flagged: true, spans: [{ rule: 'detector.error', excerpt: 'the scanning thread exited (code 3)' }] });
     fs.rmSync(dir, { recursive: true });

@@ -1,8 +1,8 @@
 /**
  * Scanning off the event loop, within a time budget. A tool result is attacker-chosen text: one
  * that makes the detector slow (a megabyte of it can cost a second; a rule that backtracks badly
- * on some text would cost more) must delay neither the other sessions' calls nor, past its
- * budget, its own. Each scan of more than a few kilobytes runs in a worker thread
+ * on some text would cost more) must not hold the event loop, which every other call needs, nor,
+ * past its budget, its own call. Each scan of more than a few kilobytes runs in a worker thread
  * (scan-worker.ts); one that has not finished within its budget is cut off (the thread is
  * terminated, which stops even a regex in the middle of a match) and fails closed: it counts as
  * flagged. So does a thread that fails or dies.
@@ -10,7 +10,7 @@
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { packageRoot } from '../../version.js';
 import { type Detection, detectInjection } from './detect.js';
 import { wide } from './native.js';
@@ -45,6 +45,12 @@ export function failedScan(rule: 'detector.error' | 'detector.timeout', reason: 
   return { score: 1, flagged: true, families: [], spans: [{ family: 'encoding', rule, start: 0, end: 0, excerpt: reason }] };
 }
 
+/** Why a detection is a failed scan's (failedScan), or null for a scan that finished. */
+export function scanFailure(detection: Detection): string | null {
+  const span = detection.spans.find((found) => found.rule === 'detector.error' || found.rule === 'detector.timeout');
+  return span ? span.excerpt : null;
+}
+
 interface Job {
   text: string;
   threshold: number;
@@ -54,6 +60,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** Where the thread's replies arrive: read by the timer too, for a reply the busy event loop has not handled yet. */
+  port: MessagePort;
   ready: boolean;
   job: Job | null;
   /** The startup deadline, then the running job's. */
@@ -94,56 +102,75 @@ export class ScanPool {
 
   /** Gives waiting texts to idle threads, and starts threads while texts wait and fewer than `size` run. */
   private pump(): void {
-    for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
-      if (slot.ready && !slot.job) this.run(slot, this.queue.shift()!);
-    }
+    for (let idle = this.idle(); idle && this.queue.length > 0; idle = this.idle()) this.run(idle, this.queue.shift()!);
     const starting = [...this.slots].filter((slot) => !slot.ready).length;
     if (this.queue.length > starting && this.slots.size < this.size) this.start();
   }
 
+  private idle(): Slot | undefined {
+    return [...this.slots].find((slot) => slot.ready && !slot.job);
+  }
+
   private start(): void {
+    const { port1, port2 } = new MessageChannel();
     let worker: Worker;
     try {
       // Not the process's own flags: some (--input-type, loaders) stop a worker from loading a module file.
-      worker = new Worker(this.script, { execArgv: [] });
+      worker = new Worker(this.script, { execArgv: [], workerData: { replies: port2 }, transferList: [port2] });
     } catch (error) {
+      port1.close();
       for (const job of this.queue.splice(0)) job.done(failedScan('detector.error', `the scanning thread could not start: ${(error as Error).message}`));
       return;
     }
     const slot: Slot = {
       worker,
+      port: port1,
       ready: false,
       job: null,
       timer: setTimeout(() => void this.failStart(slot, `the scanning thread did not start within ${STARTUP_MS / 1000} s`), STARTUP_MS),
     };
     this.slots.add(slot);
-    worker.on('message', (reply: ScanReply) => {
-      if ('ready' in reply) {
-        clearTimeout(slot.timer);
-        slot.ready = true;
-        this.pump();
-        return;
-      }
-      const job = slot.job;
-      if (!job) return;
-      clearTimeout(slot.timer);
-      slot.job = null;
-      job.done('error' in reply ? failedScan('detector.error', `the detector failed: ${reply.error}`) : reply.detection);
-      this.pump();
-    });
+    port1.on('message', (reply: ScanReply) => this.settle(slot, reply));
     worker.on('error', (error) => void (slot.ready ? this.retire(slot, failedScan('detector.error', `the scanning thread failed: ${error.message}`)) : this.failStart(slot, `the scanning thread could not start: ${error.message}`)));
     worker.on('exit', (code) => void (slot.ready ? this.retire(slot, failedScan('detector.error', `the scanning thread exited (code ${code})`)) : this.failStart(slot, `the scanning thread exited while starting (code ${code})`)));
-    // The threads never keep the process alive by themselves: a pending scan's timer does. (After the listeners: adding one refs the port again.)
+    // The threads never keep the process alive by themselves: a pending scan's timer does. (After the listeners: adding one refs again.)
+    port1.unref();
     worker.unref();
   }
 
+  private settle(slot: Slot, reply: ScanReply): void {
+    if ('ready' in reply) {
+      if (slot.ready) return;
+      clearTimeout(slot.timer);
+      slot.ready = true;
+      this.pump();
+      return;
+    }
+    const job = slot.job;
+    if (!job) return;
+    clearTimeout(slot.timer);
+    slot.job = null;
+    job.done('error' in reply ? failedScan('detector.error', `the detector failed: ${reply.error}`) : reply.detection);
+    this.pump();
+  }
+
   private run(slot: Slot, job: Job): void {
-    slot.job = job;
     const encoding = wide(job.text) ? 'utf16le' : 'latin1';
-    const bytes = new Uint8Array(encoding === 'latin1' ? job.text.length : 2 * job.text.length);
-    Buffer.from(bytes.buffer).write(job.text, encoding);
-    slot.timer = setTimeout(() => void this.retire(slot, failedScan('detector.timeout', `the detector did not finish within ${job.timeoutMs} ms; the result is treated as flagged`)), job.timeoutMs);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(encoding === 'latin1' ? job.text.length : 2 * job.text.length);
+      Buffer.from(bytes.buffer).write(job.text, encoding);
+    } catch (error) {
+      job.done(failedScan('detector.error', `the text could not be handed to the scanning thread: ${(error as Error).message}`));
+      return;
+    }
+    slot.job = job;
+    slot.timer = setTimeout(() => {
+      // A reply already here, which the event loop was too busy to read, is the finished scan's.
+      const waiting = receiveMessageOnPort(slot.port);
+      if (waiting) this.settle(slot, waiting.message as ScanReply);
+      else void this.retire(slot, failedScan('detector.timeout', `the detector did not finish within ${job.timeoutMs} ms; the result is treated as flagged`));
+    }, job.timeoutMs);
     slot.worker.postMessage({ id: this.nextId++, bytes, encoding, threshold: job.threshold } satisfies ScanRequest, [bytes.buffer]);
   }
 
@@ -153,6 +180,7 @@ export class ScanPool {
     clearTimeout(slot.timer);
     slot.job?.done(outcome);
     slot.job = null;
+    slot.port.close();
     this.pump();
     await slot.worker.terminate();
   }
