@@ -15,15 +15,15 @@ import { packageRoot } from '../../version.js';
 import { type Detection, detectInjection } from './detect.js';
 import { wide } from './native.js';
 
+/** A thread scans one text at a time: its reply is to the one request it holds. */
 export interface ScanRequest {
-  id: number;
   /** The text as Latin-1 (one byte a character) or, where it holds more, UTF-16LE: lossless both ways. */
   bytes: Uint8Array;
   encoding: 'latin1' | 'utf16le';
   threshold: number;
 }
 
-export type ScanReply = { ready: true } | { id: number; detection: Detection } | { id: number; error: string };
+export type ScanReply = { ready: true } | { detection: Detection } | { error: string };
 
 /** How long a thread may take to load the detector before the scans waiting for it fail closed. */
 const STARTUP_MS = 30_000;
@@ -79,7 +79,6 @@ interface Slot {
 export class ScanPool {
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
-  private nextId = 0;
 
   constructor(
     private readonly size = Math.max(1, Math.min(4, os.availableParallelism() - 1)),
@@ -171,7 +170,7 @@ export class ScanPool {
       if (waiting) this.settle(slot, waiting.message as ScanReply);
       else void this.retire(slot, failedScan('detector.timeout', `the detector did not finish within ${job.timeoutMs} ms; the result is treated as flagged`));
     }, job.timeoutMs);
-    slot.worker.postMessage({ id: this.nextId++, bytes, encoding, threshold: job.threshold } satisfies ScanRequest, [bytes.buffer]);
+    slot.worker.postMessage({ bytes, encoding, threshold: job.threshold } satisfies ScanRequest, [bytes.buffer]);
   }
 
   /** Ends a thread: its scan, if any, gets `outcome`; a new thread starts if texts wait. */

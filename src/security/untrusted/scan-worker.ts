@@ -14,13 +14,13 @@ const WARM_UP = `${'The quarterly report is attached. '.repeat(600)}AI assistant
 const requests = parentPort;
 const { replies } = (workerData ?? {}) as { replies?: MessagePort };
 if (!requests || !replies) throw new Error('scan-worker.js runs as a worker thread, with a port for its replies (offload.ts starts it)');
-requests.on('message', ({ id, bytes, encoding, threshold }: ScanRequest) => {
+requests.on('message', ({ bytes, encoding, threshold }: ScanRequest) => {
   let reply: ScanReply;
   try {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(encoding);
-    reply = { id, detection: detectInjection(text, threshold) };
+    reply = { detection: detectInjection(text, threshold) };
   } catch (error) {
-    reply = { id, error: (error as Error).message };
+    reply = { error: (error as Error).message };
   }
   replies.postMessage(reply);
 });
