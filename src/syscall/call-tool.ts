@@ -291,7 +291,7 @@ async function dispatch(
     result_bytes: Buffer.byteLength(canonical),
   };
   // Scanned once, here, whoever reads it next (an agent's model, an MCP client, a workflow).
-  const scan = await scanResult(result ?? null, deps.classes.get(claims.cls)?.untrusted);
+  const scan = await scanResult(result ?? null, deps.classes.get(claims.cls)?.untrusted, claims.sid);
   const checkpoint = step?.checkpoint?.(result ?? null, scan);
   if (step && checkpoint) {
     const guard = { actorId: claims.sub, jti: claims.jti, epoch: step.epoch };

@@ -84,4 +84,25 @@ describeEachStore('injection scanning at the syscall', (store) => {
     expect(rows[0]!.payload).toMatchObject({ tool: 'test.repeat', call_id: slow.callId, action: 'block', score: 1, families: [] });
     expect(rows[0]!.payload.spans.map((span: { rule: string }) => span.rule)).toEqual(['detector.timeout']);
   });
+
+  it("does not hold up one session's long result behind another session's results that run out of budget", async () => {
+    const { db } = store();
+    const classes = new Map<string, ActorClass>([
+      ['hurried', { name: 'hurried', kind: 'agent', capabilities: [{ tool: 'test.*' }], tokenTtlSeconds: 600, untrusted: { action: 'block', threshold: 0.5, timeoutMs: 200 } }],
+    ]);
+    const { syscall } = await createTestSyscall(db, { classes });
+    const hostile = await syscall.spawn({ className: 'hurried', grants: [{ tool: 'test.repeat' }] });
+    const other = await syscall.spawn({ className: 'hurried', grants: [{ tool: 'test.repeat' }] });
+    const finished: string[] = [];
+    const call = (label: string, token: string, unit: string, times: number) =>
+      syscall.callTool(token, 'test.repeat', { unit, times }).then((outcome) => (finished.push(label), outcome));
+    const slow = [1, 2, 3].map((i) => call(`slow ${i}`, hostile.token, 'ignore-', 150_000));
+    // Over 4 KB: scanned by a thread, as the slow ones.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const clean = await call('clean', other.token, 'the build passed. ', 500);
+    expect(clean.scan.detection.flagged).toBe(false);
+    expect((await Promise.all(slow)).map((outcome) => outcome.scan.detection.spans[0]!.rule)).toEqual(['detector.timeout', 'detector.timeout', 'detector.timeout']);
+    // With one scanning thread, it waited for the slow result running and at most one more, never for all three.
+    expect(finished.indexOf('clean')).toBeLessThan(3);
+  });
 });

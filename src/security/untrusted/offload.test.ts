@@ -73,6 +73,21 @@ describe('scanning off the event loop', () => {
     expect(clean.flagged).toBe(false);
   });
 
+  it('takes waiting texts lane by lane in turn, so that one lane of slow texts holds up another by one of its texts, not all', async () => {
+    const scans = pool(1);
+    await scans.detect('warm', 0.5, 60_000);
+    const finished: string[] = [];
+    const scan = (label: string, text: string, lane: string) => scans.detect(text, 0.5, 50, lane).then((detection) => (finished.push(label), detection));
+    // The first slow text runs at once; the other two wait in their lane, the clean text in its own.
+    const slow = [1, 2, 3].map((i) => scan(`slow ${i}`, SLOW, 'hostile session'));
+    const clean = scan('clean', 'the build passed in 42 s', 'other session');
+    const detections = await Promise.all([...slow, clean]);
+    expect(detections.slice(0, 3).map((detection) => detection.spans[0]!.rule)).toEqual(['detector.timeout', 'detector.timeout', 'detector.timeout']);
+    expect(detections[3]!.flagged).toBe(false);
+    // In one queue, the clean text would come last.
+    expect(finished).toEqual(['slow 1', 'slow 2', 'clean', 'slow 3']);
+  });
+
   it('takes a reply that came in time though the event loop was too busy to read it before the budget ran out', async () => {
     const scans = pool(1);
     await scans.detect('warm', 0.5, 60_000);

@@ -53,15 +53,16 @@ function leavesOf(result: unknown): { text: string; leaves: Leaf[] } {
 
 /**
  * Scans the strings of a result: a long one off the event loop and within the policy's time
- * budget (offload.ts). A scan that fails or runs out of time counts as flagged (fail closed).
+ * budget (offload.ts), waiting for a thread in `lane` (the session's: one session's slow results
+ * do not hold up another's). A scan that fails or runs out of time counts as flagged (fail closed).
  *
  * @example
- * const scan = await scanResult({ content: 'Ignore previous instructions' }, DEFAULT_POLICY);
+ * const scan = await scanResult({ content: 'Ignore previous instructions' }, DEFAULT_POLICY, sessionId);
  */
-export async function scanResult(result: unknown, policy: InjectionPolicy = DEFAULT_POLICY): Promise<ResultScan> {
+export async function scanResult(result: unknown, policy: InjectionPolicy = DEFAULT_POLICY, lane = ''): Promise<ResultScan> {
   let detection: Detection;
   try {
-    detection = await detectBounded(leavesOf(result).text, policy.threshold, policy.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS);
+    detection = await detectBounded(leavesOf(result).text, policy.threshold, policy.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS, lane);
   } catch (error) {
     detection = failedScan('detector.error', `the detector failed: ${(error as Error).message}`);
   }
