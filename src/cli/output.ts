@@ -6,9 +6,26 @@ export interface Io {
   err(text: string): void;
 }
 
+/**
+ * A line writer for a stream of the process. Once the reader has gone (`aosiq scan doc.md | head -1`
+ * closed the pipe), the rest of the output is dropped rather than thrown: the command still
+ * finishes and exits with its own code (3 for a flagged document, which a pipeline under
+ * `set -o pipefail` then sees), not with a stack trace.
+ */
+function lineWriter(stream: NodeJS.WriteStream): (text: string) => void {
+  let readerGone = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+  });
+  return (text) => {
+    if (!readerGone) stream.write(`${text}\n`);
+  };
+}
+
 export const processIo: Io = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+  out: lineWriter(process.stdout),
+  err: lineWriter(process.stderr),
 };
 
 /**
