@@ -5,7 +5,7 @@ import { ALL_RULES, alternating, nativeStretches, ruleMatches, rulesMatching, tr
 import { BUILT, loadScanner } from './native.js';
 import { detectInjection } from './detect.js';
 import { normalize } from './normalize.js';
-import { RULES, URL_GATES } from './rules.js';
+import { PROPERTIES, RULES, URL_GATES } from './rules.js';
 
 /** Deterministic pseudo-random integers below `below`, from `seed`. */
 function seeded(seed: number): (below: number) => number {
@@ -277,6 +277,23 @@ describe('trigger-gated rule matching', () => {
     }
     expect(read).toBe(stems.length * separators.length);
     expect(read).toBeGreaterThan(4000);
+  });
+
+  it('counts no space as a letter: a run of letters next to a run of spaces splits one way only', () => {
+    const letter = new RegExp(`[${PROPERTIES['\\p{L}']}]`);
+    const both = Array.from({ length: 0x10000 }, (_, code) => String.fromCharCode(code)).filter((character) => /\s/.test(character) && letter.test(character));
+    expect(both.map((character) => character.charCodeAt(0).toString(16))).toEqual([]);
+  });
+
+  it('reads 4 KB of the texts a ReDoS checker (recheck) wrote against the rules in linear time (with U+1680, a space the rules took for a letter, 512 characters took seconds)', () => {
+    const ogham = '\u1680';
+    const texts = [
+      `drop ª"d_${`${ogham}${ogham}old`.repeat(1000)}`,
+      `show ª"ª${`"${ogham}`.repeat(2000)}`,
+      `instead g ª_a\tª${ogham.repeat(4000)}`,
+      `if\ta\tt${`${ogham}ai${ogham}is`.repeat(700)}n`,
+    ];
+    for (const text of texts) expect(detectInjection(text.slice(0, 4096)).flagged, JSON.stringify(text.slice(0, 20))).toBe(false);
   });
 
   it('reads words in other scripts as words (the rules spell out \\p{L} as ranges, without the u flag)', () => {
