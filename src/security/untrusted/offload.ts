@@ -227,7 +227,8 @@ let shared: ScanPool | null = null;
  * Texts up to this long are scanned in place: a thread's round trip costs more than their scan
  * (tens of microseconds), and at 64 sessions making calls it cost a fifth to a half of the
  * syscall's throughput. Their worst known cost is bounded: no 4 KB of any trigger word glued to
- * any separator takes over 40 ms (match.test.ts guards it).
+ * any separator (match.test.ts), nor any attack a ReDoS checker writes against the rules
+ * (`npm run bench:redos`), takes over 40 ms.
  */
 export const IN_PLACE_LIMIT = 4096;
 
