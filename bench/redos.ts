@@ -47,7 +47,11 @@ function grown(attack: Attack, size: number): string {
 async function main(): Promise<void> {
   const named = process.argv.slice(2);
   const unknownNames = named.filter((name) => !ALL_RULES.some((rule) => rule.id === name));
-  if (unknownNames.length > 0) throw new Error(`bench:redos: no rule named ${unknownNames.join(', ')} (the rules are in src/security/untrusted/rules.ts)`);
+  if (unknownNames.length > 0) {
+    console.error(`bench:redos: no rule named ${unknownNames.join(', ')} (the rules are in src/security/untrusted/rules.ts)`);
+    process.exitCode = 2;
+    return;
+  }
   const patterns: [string, RegExp][] = [
     ...ALL_RULES.filter((rule) => named.length === 0 || named.includes(rule.id)).flatMap((rule): [string, RegExp][] => [[rule.id, rule.pattern], ...(rule.atTrigger ? [[`${rule.id} (gate)`, rule.atTrigger] as [string, RegExp]] : [])]),
     ...(named.length === 0 ? ([['anchors', ANCHOR], ['anchors beyond Latin-1', UNICODE_ANCHOR]] as [string, RegExp][]) : []),
