@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../test/support/injection-corpus.js';
 import { scalarScanner } from '../../../test/support/native-scanner.js';
 import { ALL_RULES, alternating, nativeStretches, ruleMatches, rulesMatching, triggerHits, withTriggers } from './match.js';
 import { BUILT, loadScanner } from './native.js';
-import { detectInjection } from './detect.js';
+import { packageRoot } from '../../version.js';
+import { type Detection, detectInjection } from './detect.js';
 import { normalize } from './normalize.js';
 import { ScanPool } from './offload.js';
 import { PROPERTIES, RULES, URL_GATES } from './rules.js';
@@ -248,6 +252,16 @@ describe('trigger-gated rule matching', () => {
     expect(ruleMatches(inner).filter((match) => match.rule.id === 'exfil.image_beacon').map((match) => match.start)).toEqual([inner.indexOf('![alt')]);
   });
 
+  /** Each text's detection by a scanning thread within 2 s, a hundred times what each now takes: one that backtracks is cut off and comes back flagged. */
+  async function withinBudget(texts: readonly string[]): Promise<Detection[]> {
+    const scans = new ScanPool(1);
+    try {
+      return await Promise.all(texts.map((text) => scans.detect(text, 0.5, 2000)));
+    } finally {
+      await scans.close();
+    }
+  }
+
   it('reads a megabyte of addresses inside one address in linear time (each read to its end from every "http" or "![" took minutes)', () => {
     for (const unit of ['http://jailbreak/?', 'http://jailbreak/', '![a](http://x/?{', '![a](http://jailbreak/']) {
       expect(detectInjection(unit.repeat(Math.floor(1_048_576 / unit.length))).flagged, unit).toBe(false);
@@ -281,12 +295,25 @@ describe('trigger-gated rule matching', () => {
   });
 
   it('reads a run of spaces around the colon after "AI or" one way (each way was tried: 246 characters took 0.15 s, 16 KB 12 s)', async () => {
-    // The rule's gate splits each run between the pieces beside it in one way only; 2 s in a scanning thread is a hundred times what it now takes.
-    const scans = new ScanPool(1);
     const unit = `ai or${' '.repeat(40)}:${' '.repeat(160)}`;
-    const detection = await scans.detect(unit.repeat(Math.ceil(16_384 / unit.length)).slice(0, 16_384), 0.5, 2000);
-    await scans.close();
-    expect(detection.spans.map((span) => span.rule)).not.toContain('detector.timeout');
+    const [detection] = await withinBudget([unit.repeat(Math.ceil(16_384 / unit.length)).slice(0, 16_384)]);
+    expect(detection!.spans.map((span) => span.rule)).not.toContain('detector.timeout');
+  });
+
+  it('reads a long run beside a trigger once, where two pieces of a rule could share it (200 KB of each took 13 to 56 s)', async () => {
+    // In a process of its own, killed after 20 s: a regex cannot be interrupted in this one.
+    const match = path.join(packageRoot(), 'dist', 'src', 'security', 'untrusted', 'match.js');
+    const script = `const { ruleMatches } = await import(${JSON.stringify(match)});
+const n = 400_000;
+const texts = {
+  'role.end_of_output': 'end file\\t' + '\\t '.repeat(n / 2) + 'n',
+  'role.header': 'system' + '\\u000b'.repeat(n) + 's',
+  'override.ignore_previous': 'drop c' + '\\t '.repeat(n / 4) + 'c' + '\\t"'.repeat(n / 4) + 'd_"d_e',
+  'tool.destructive_shell': 'rm\\n-u' + 're'.repeat(n / 2),
+};
+console.log(JSON.stringify(Object.entries(texts).filter(([id, text]) => ruleMatches(text).some((found) => found.rule.id === id))));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(JSON.parse(stdout)).toEqual([]);
   });
 
   it('counts no space as a letter: a run of letters next to a run of spaces splits one way only', () => {
@@ -295,7 +322,7 @@ describe('trigger-gated rule matching', () => {
     expect(both.map((character) => character.charCodeAt(0).toString(16))).toEqual([]);
   });
 
-  it('reads 4 KB of the texts a ReDoS checker (recheck, npm run bench:redos) wrote against the rules in linear time (with U+1680, a space the rules took for a letter, 512 characters took seconds; 64 of the last took 20 s)', () => {
+  it('reads 4 KB of the texts a ReDoS checker (recheck, npm run bench:redos) wrote against the rules in linear time (with U+1680, a space the rules took for a letter, 512 characters took seconds; 64 of the last took 20 s)', async () => {
     const ogham = '\u1680';
     const texts = [
       `drop ª"d_${`${ogham}${ogham}old`.repeat(1000)}`,
@@ -305,7 +332,9 @@ describe('trigger-gated rule matching', () => {
       // An identifier's characters and its separators shared "_": every split of "_f_f_f..." was tried.
       `run s.k${'_f'.repeat(2000)}\u0000`,
     ];
-    for (const text of texts) expect(detectInjection(text.slice(0, 4096)).flagged, JSON.stringify(text.slice(0, 20))).toBe(false);
+    // A scan past its budget fails closed: flagged.
+    const detections = await withinBudget(texts.map((text) => text.slice(0, 4096)));
+    detections.forEach((detection, i) => expect(detection.flagged, JSON.stringify(texts[i]!.slice(0, 20))).toBe(false));
   });
 
   it('reads words in other scripts as words (the rules spell out \\p{L} as ranges, without the u flag)', () => {
