@@ -300,7 +300,7 @@ describe('trigger-gated rule matching', () => {
     expect(detection!.spans.map((span) => span.rule)).not.toContain('detector.timeout');
   });
 
-  it('reads a long run beside a trigger once, where two pieces of a rule could share it (200 KB of each took 13 to 56 s)', async () => {
+  it('reads a long run beside a trigger once, where two pieces of a rule could share it (200 KB of each took 13 to 56 s; of spaces after "visit the url", 16 KB took 0.1 s)', async () => {
     // In a process of its own, killed after 20 s: a regex cannot be interrupted in this one.
     const match = path.join(packageRoot(), 'dist', 'src', 'security', 'untrusted', 'match.js');
     const script = `const { ruleMatches } = await import(${JSON.stringify(match)});
@@ -310,6 +310,7 @@ const texts = {
   'role.header': 'system' + '\\u000b'.repeat(n) + 's',
   'override.ignore_previous': 'drop c' + '\\t '.repeat(n / 4) + 'c' + '\\t"'.repeat(n / 4) + 'd_"d_e',
   'tool.destructive_shell': 'rm\\n-u' + 're'.repeat(n / 2),
+  'exfil.visit_url': 'visit the url' + ' '.repeat(n) + 'x http://a/?q={',
 };
 console.log(JSON.stringify(Object.entries(texts).filter(([id, text]) => ruleMatches(text).some((found) => found.rule.id === id))));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 });

@@ -72,7 +72,7 @@ const ANCHOR_PATTERNS: readonly AnchorPattern[] = [
   ...NAMES_NOT_VALUES.map(([name, rest, native]) => ({ source: String.raw`\b${name}(?!${rest}${CLOSES_VALUE})`, starts: [name], native })),
   // "Ignore" in the rules' languages, before (a few words on, in the same sentence) what the rules
   // say is ignored: not ".gitignore", "ignored files" or "ignoreCase", which documentation is full of.
-  { source: String.raw`\bignor\w*[^.!?]{0,300}?(?:${IGNORED.join('|')})`, starts: ['ignor'], mayMatch: ignoredInReach },
+  { source: String.raw`\bignor\w*(?:[^.!?\w][^.!?]{0,299}?)??(?:${IGNORED.join('|')})`, starts: ['ignor'], mayMatch: ignoredInReach },
   // "Decode" before what to do with the result; "base64" as the form of an answer; "backwards" not as in "backwards compatible".
   { source: String.raw`\bdecode[^.\n]{0,80}?\b(?:follow|execute|obey|run|do|carry out|perform|comply|act on|apply)\b`, starts: ['decode'] },
   { source: String.raw`\b(?<=\b(?:in|as|using|with|into)\s{1,3})base ?64`, starts: ['base64', 'base 64'] },
