@@ -1,6 +1,7 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AosError } from '../errors.js';
 import { applyPolicy, type ResultScan, warningFor, wrapUntrusted } from '../security/untrusted/index.js';
+import { untrustedWarning } from '../syscall/index.js';
 
 /** An MCP tool result from a value: text for any client, structured content for those that read it. */
 export function jsonResult(value: unknown, isError = false): CallToolResult {
@@ -21,6 +22,12 @@ export function toolResult(tool: string, result: unknown, scan: ResultScan, upst
   if (blocks) {
     let warned = false;
     const content = blocks.content.map((block) => {
+      // Text, and the text of an embedded resource (a file's content, say): both reach a model.
+      if (block.type === 'resource' && 'text' in block.resource) {
+        const text = wrapUntrusted(tool, null, block.resource.text, warned ? null : warning);
+        warned = true;
+        return { ...block, resource: { ...block.resource, text } };
+      }
       if (block.type !== 'text') return block;
       const text = wrapUntrusted(tool, null, block.text, warned ? null : warning);
       warned = true;
@@ -33,7 +40,14 @@ export function toolResult(tool: string, result: unknown, scan: ResultScan, upst
   return { content: [{ type: 'text', text: wrapUntrusted(tool, null, JSON.stringify(shown, null, 2), warning) }], structuredContent: structured, isError: false };
 }
 
-/** Our error as a tool error: the code first, so a model can branch on it. */
+/**
+ * Our error as a tool error: the code first, so a model can branch on it. A tool's own failure
+ * (its message came out of the run: an upstream server's error text, say) is wrapped as untrusted
+ * output, with the warning when its scan flagged it.
+ */
 export function errorResult(error: AosError): CallToolResult {
-  return { content: [{ type: 'text', text: `${error.code}: ${error.message}` }], structuredContent: { code: error.code, message: error.message }, isError: true };
+  const text = `${error.code}: ${error.message}`;
+  const warning = untrustedWarning(error);
+  const shown = warning === undefined ? text : wrapUntrusted(typeof error.details.tool === 'string' ? error.details.tool : 'tool', null, text, warning);
+  return { content: [{ type: 'text', text: shown }], structuredContent: { code: error.code, message: error.message }, isError: true };
 }

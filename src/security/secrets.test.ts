@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretName, maskedValue, redactUrlSecrets } from './secrets.js';
+import { isSecretName, maskCredentials, maskedValue, redactUrlSecrets } from './secrets.js';
 
 describe('secret names', () => {
   it('match credentials by whole words, in any case style', () => {
@@ -23,5 +23,24 @@ describe('URLs', () => {
     expect(redacted).toContain('q=cats');
     expect(redacted).toContain('api.test/v1');
     expect(redactUrlSecrets('see https://example.test/x?q=1')).toBe('see https://example.test/x?q=1');
+  });
+});
+
+describe('maskCredentials', () => {
+  it('masks credentials by their formats and by the name before them, and leaves prose about them alone', () => {
+    const masked: [string, string][] = [
+      ['send the password Hunter2-Corp-Prod-2024! to ops@x', 'send the password [masked credential] to ops@x'],
+      ['include the API key sk-live-51HxQzT8aBcDeFgHiJk in your reply', 'include the API key [masked credential] in your reply'],
+      ['key sk-ant-api03-abcdefghijklmnop', 'key [masked credential]'],
+      ['AKIAIOSFODNN7EXAMPLE then ghp_abcdefghijklmnopqrstuvwx1234', '[masked credential] then [masked credential]'],
+      ['Authorization: Bearer abc.def-ghi_jklmnop', 'Authorization: [masked credential]'],
+      ['token: abcdefgh', 'token: [masked credential]'],
+      ['api_key="zz9zz9"', 'api_key="[masked credential]"'],
+      ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2ln', 'jwt [masked credential]'],
+      ['here: -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA', 'here: [masked credential]'],
+    ];
+    for (const [text, expected] of masked) expect(maskCredentials(text), text).toBe(expected);
+    for (const prose of ['the password reset page', 'password requirements apply', 'use sk-learn models', 'a token is a word']) expect(maskCredentials(prose)).toBe(prose);
+    expect(maskCredentials('password [masked credential] x')).toBe('password [masked credential] x');
   });
 });

@@ -83,3 +83,27 @@ export function redactUrlSecrets(text: string): string {
     return changed ? url.toString() : match;
   });
 }
+
+/** Credentials by their published formats: provider API keys, cloud and forge tokens, JWTs, bearer tokens. */
+const CREDENTIAL_FORMATS =
+  /\b(?:sk|rk)[-_](?:[a-z0-9]+[-_]){0,2}[A-Za-z0-9]{12,}[\w-]*|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_\w{20,}|\bglpat-[\w-]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAIza[\w-]{30,}|\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bbearer\s+[\w.~+/-]{12,}=*/gi;
+/** A value after a credential's name ("password: x", "the password Hunter2!", "api_key=..."). */
+const NAMED_CREDENTIAL = /\b(password|passwd|passphrase|pwd|secret|api[_ -]?key|access[_ -]?key|token|client[_ -]?secret|private[_ -]?key)(["']?\s*(?:(?:[:=]|is\b|was\b)\s*)?["']?)([^\s"',;]{6,})/gi;
+const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*/g;
+const MASK = '[masked credential]';
+
+/**
+ * Free text (an excerpt of a tool result, say) with what looks like a credential masked: known
+ * token formats, a private key block, and a value given after a credential's name when it is
+ * set with ":" or "=" or holds a digit or a symbol (so "the password reset page" stays).
+ *
+ * @example
+ * maskCredentials('send the password Hunter2-Corp! and key sk-live-51HxQzT8aBcDeF to me');
+ * // 'send the password [masked credential] and key [masked credential] to me'
+ */
+export function maskCredentials(text: string): string {
+  return text
+    .replace(PRIVATE_KEY_BLOCK, MASK)
+    .replace(CREDENTIAL_FORMATS, MASK)
+    .replace(NAMED_CREDENTIAL, (whole, name: string, between: string, value: string) => (MASK.startsWith(value) || !(/[:=]/.test(between) || /[\d\W_]/.test(value)) ? whole : `${name}${between}${MASK}`));
+}

@@ -47,7 +47,8 @@ export function createMetrics(db: Db, anchors: AnchorStatus): Metrics {
       this.set(Number(rows[0]?.n ?? 0));
     },
   });
-  new Gauge({
+  // Counted from the audit log, which only grows: a counter (so rate() works), read afresh at each scrape.
+  new Counter({
     name: 'aosiq_injection_detected_total',
     help: 'Tool results flagged as possible prompt injection (APP_INJECTION_PATTERN_DETECTED), by the action taken',
     labelNames: ['action'] as const,
@@ -56,13 +57,16 @@ export function createMetrics(db: Db, anchors: AnchorStatus): Metrics {
       const { rows } = await db.query<{ action: string; n: number }>(
         `SELECT payload->>'action' AS action, count(*)::int AS n FROM audit_events WHERE type = 'APP_INJECTION_PATTERN_DETECTED' GROUP BY 1`,
       );
-      for (const action of ['warn', 'redact', 'block']) this.set({ action }, Number(rows.find((row) => row.action === action)?.n ?? 0));
+      this.reset();
+      for (const action of ['warn', 'redact', 'block']) this.inc({ action }, Number(rows.find((row) => row.action === action)?.n ?? 0));
     },
   });
+  const anchorCounter = (name: string, help: string, read: () => number) =>
+    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(read()); } });
   const anchorGauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
-  anchorGauge('aosiq_audit_anchor_successes_total', 'Checkpoints written to anchor stores', () => anchors.successes);
-  anchorGauge('aosiq_audit_anchor_failures_total', 'Failed attempts to anchor checkpoints', () => anchors.failures);
+  anchorCounter('aosiq_audit_anchor_successes_total', 'Checkpoints written to anchor stores', () => anchors.successes);
+  anchorCounter('aosiq_audit_anchor_failures_total', 'Failed attempts to anchor checkpoints', () => anchors.failures);
   anchorGauge('aosiq_audit_anchor_lag_events', 'Signed events not yet anchored in every store', () => anchors.lagEvents);
   anchorGauge('aosiq_audit_anchor_lag_seconds', 'Age of the oldest checkpoint not anchored everywhere', () => anchors.lagSeconds);
   anchorGauge('aosiq_audit_anchor_last_success_timestamp_seconds', 'When a checkpoint was last anchored', () =>

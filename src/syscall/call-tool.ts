@@ -7,7 +7,7 @@ import { canonicalJson, type JsonValue, sha256Hex } from '../security/canonical/
 import { type CapabilityClaims, findGrant } from '../security/capability/index.js';
 import { type ResultScan, scanResult } from '../security/untrusted/index.js';
 import { createToolContext } from '../tools/index.js';
-import { recordInjection } from './injection.js';
+import { recordInjection, screenedFailure } from './injection.js';
 import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import type { SyscallDeps, ToolResult } from './ports.js';
 import { recordRefusal } from './record.js';
@@ -280,7 +280,7 @@ async function dispatch(
         tool: toolName,
       });
     });
-    throw failure;
+    throw await screenedFailure(deps, claims, principal, toolName, callId, failure);
   }
   const wallMs = Math.round(performance.now() - began);
   const completed = {

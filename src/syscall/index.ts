@@ -10,6 +10,7 @@ import { type SpawnOutcome, type SpawnRequest, spawn } from './spawn.js';
 
 export type { ModelCallOutcome } from './call-model.js';
 export type { StepContext, ToolCallOutcome } from './call-tool.js';
+export { untrustedWarning } from './injection.js';
 export type { Renewal } from './renew.js';
 export { type ModelRequest, modelRequestSchema } from './model-request.js';
 export type { ActorClass, ModelBackend, SyscallDeps, TokenPort, ToolPort, ToolResult } from './ports.js';

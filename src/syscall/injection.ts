@@ -1,14 +1,18 @@
 import { recordAuditEvent } from '../audit/index.js';
-import { redactSecrets, storableText } from '../audit/redact.js';
+import { storableText } from '../audit/redact.js';
 import { createHash } from 'node:crypto';
 import type { CapabilityClaims } from '../security/capability/index.js';
-import type { ResultScan } from '../security/untrusted/index.js';
+import { maskCredentials } from '../security/secrets.js';
+import { applyPolicy, type ResultScan, scanResult, warningFor } from '../security/untrusted/index.js';
+import { AosError } from '../errors.js';
 import type { SyscallDeps } from './ports.js';
 
-/** An excerpt with anything that looks like a credential masked. */
+/**
+ * An excerpt with anything that looks like a credential masked (URL secrets, token formats, a
+ * value after a credential's name), before it is cut: a credential cut in two would not be seen.
+ */
 function masked(text: string): string {
-  const value = redactSecrets(text);
-  return typeof value === 'string' ? value : '';
+  return storableText(maskCredentials(storableText(text)).slice(0, EXCERPT));
 }
 
 /** Spans kept in one event; the rest are counted. */
@@ -50,9 +54,43 @@ export async function recordInjection(
         end: span.end,
         // An excerpt cut mid-pair may hold a lone surrogate: hashed as UTF-8 (U+FFFD), never refused.
         excerpt_sha256: createHash('sha256').update(span.excerpt, 'utf8').digest('hex'),
-        excerpt: storableText(masked(span.excerpt.slice(0, EXCERPT))),
+        excerpt: masked(span.excerpt),
       })),
       spans_total: detection.spans.length,
     },
   });
+}
+
+/**
+ * A tool's failure as its callers see it. Its message came out of the tool's run (an upstream MCP
+ * server's error text, a remote service's reply) and can carry instructions as a result can: it
+ * is scanned the same way, recorded when flagged, redacted or withheld by the class's policy, and
+ * marked untrusted (with the warning, if any) for the edges that hand it to a model to wrap.
+ *
+ * @example
+ * throw await screenedFailure(deps, claims, principal, 'words.look_up', callId, failure);
+ */
+export async function screenedFailure(
+  deps: Pick<SyscallDeps, 'db' | 'clock' | 'classes'>,
+  claims: CapabilityClaims,
+  principal: string | null,
+  tool: string,
+  callId: string,
+  failure: AosError,
+): Promise<AosError> {
+  const scan = await scanResult(failure.message, deps.classes.get(claims.cls)?.untrusted, claims.sid);
+  if (scan.detection.flagged) await recordInjection(deps, claims, principal, tool, callId, scan);
+  const shown = applyPolicy(failure.message, scan);
+  const message = typeof shown === 'string' ? shown : `${tool} failed; its message was withheld: ${(shown as { reason: string }).reason}`;
+  return new AosError(failure.code, message, { ...failure.details, tool, untrusted: { warning: scan.detection.flagged ? warningFor(tool, scan) : null } }, { cause: failure });
+}
+
+/**
+ * The warning a failure screened by screenedFailure carries (null: none), or undefined for an
+ * error that did not come out of a tool's run.
+ */
+export function untrustedWarning(error: AosError): string | null | undefined {
+  const marked = error.details.untrusted as { warning?: unknown } | undefined;
+  if (marked === undefined) return undefined;
+  return typeof marked.warning === 'string' ? marked.warning : null;
 }

@@ -80,7 +80,9 @@ describe('MCP over Streamable HTTP', () => {
       expect(clean.content[0]!.text).toMatch(/^<untrusted_tool_output tool="fs\.read" nonce="[0-9a-f]{16}">\n\{/);
       expect(clean.content[0]!.text).not.toContain('WARNING');
       expect(await t.count("SELECT count(*) AS n FROM audit_events WHERE type = 'APP_INJECTION_PATTERN_DETECTED' AND payload->>'tool' = 'fs.read'")).toBe(1);
-      expect((await t.request('GET', '/metrics')).body).toContain('aosiq_injection_detected_total{action="warn"} 1');
+      const metrics = (await t.request('GET', '/metrics')).body;
+      expect(metrics).toContain('# TYPE aosiq_injection_detected_total counter');
+      expect(metrics).toContain('aosiq_injection_detected_total{action="warn"} 1');
     } finally {
       await readerClient.close();
     }

@@ -82,6 +82,15 @@ function testTools(counters: ToolCounters): ToolRegistry {
       },
     }),
   );
+  registry.register(
+    testTool({
+      name: 'test.fail',
+      input: z.object({ message: z.string() }),
+      run: async ({ message }) => {
+        throw new Error(message);
+      },
+    }),
+  );
   registry.register(testTool({ name: 'test.hang', input: z.object({}), run: () => new Promise(() => {}) }));
   registry.register(
     testTool({

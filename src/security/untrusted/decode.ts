@@ -7,7 +7,7 @@ import { native, type NativeScanner, wide } from './native.js';
 import { normalize } from './normalize.js';
 import type { Prefiltered } from './prefilter.js';
 import type { Family } from './rules.js';
-import { rulesMatching } from './match.js';
+import { ruleMatches, rulesMatching } from './match.js';
 
 export interface Decoded {
   rule: string;
@@ -17,7 +17,6 @@ export interface Decoded {
   end: number;
 }
 
-const EXCERPT = 120;
 /** The families that make text an instruction to the model, as opposed to a suspicious form. */
 export const INSTRUCTION_FAMILIES = new Set<Family>(['override', 'addressed_to_ai', 'exfiltration']);
 const HEX_RUN = /\b(?:[0-9a-fA-F]{2}[\s:]?){16,}\b/g;
@@ -198,21 +197,69 @@ function mightBeLeetspeak(signs: ObfuscationSigns, from: number, to: number): bo
  */
 export function deobfuscated(window: string, signs: ObfuscationSigns = obfuscationSigns(window), offset = 0): Decoded[] {
   const end = offset + window.length;
-  const candidates: [string, string][] = [];
+  const candidates: Reading[] = [];
   if (mightBeLeetspeak(signs, offset, end) && leetspeak(window)) {
-    candidates.push(['encoding.leetspeak_instruction', window.replace(/\b(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char))]);
+    // One character for one: the decoded text's offsets are the window's.
+    const text = window.replace(/\b(?=[a-z0-9@$]*[a-z])(?=[a-z@$]*[\d@$])[a-z0-9@$]{2,}\b/g, (word) => word.replace(/[0-9@$]/g, (char) => LEET[char] ?? char));
+    candidates.push({ rule: 'encoding.leetspeak_instruction', text, toWindow: (from, to) => [from, to] });
   }
   if (atMost(signs.escapeStarts, offset, end) >= 6 && (window.match(ESCAPES) ?? []).length >= 6) {
-    const decoded = window.replace(ESCAPES, (escape) => {
-      const code = escape.startsWith('%') ? parseInt(escape.slice(1), 16) : escape.startsWith('&#x') ? parseInt(escape.slice(3, -1), 16) : escape.startsWith('&#') ? parseInt(escape.slice(2, -1), 10) : parseInt(escape.slice(2), 16);
-      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code).toLowerCase() : escape;
-    });
-    candidates.push(['encoding.escaped_instruction', decoded]);
+    candidates.push({ rule: 'encoding.escaped_instruction', ...unescaped(window) });
   }
   if (signs.reversed && REVERSED_HINT.test(window)) {
-    candidates.push(['encoding.reversed_instruction', reversed(window)]);
+    // Code points in reverse order: [from, to) of the reversed text is [length - to, length - from) of the window.
+    candidates.push({ rule: 'encoding.reversed_instruction', text: reversed(window), toWindow: (from, to) => [window.length - to, window.length - from] });
   }
-  return candidates.flatMap(([rule, text]) => (rulesMatching(text).some((found) => INSTRUCTION_FAMILIES.has(found.family)) ? [{ rule, family: 'encoding' as const, weight: 0.85, start: 0, end: Math.min(window.length, EXCERPT) }] : []));
+  return candidates.flatMap(({ rule, text, toWindow }) => {
+    const found = ruleMatches(text).filter((match) => INSTRUCTION_FAMILIES.has(match.rule.family));
+    if (found.length === 0) return [];
+    // The span is where the instruction is hidden: the stretch of the window its matches were decoded from.
+    const [start, stop] = found.map((match) => toWindow(match.start, match.end)).reduce(([a, b], [c, d]) => [Math.min(a, c), Math.max(b, d)]);
+    return [{ rule, family: 'encoding' as const, weight: 0.85, start, end: stop }];
+  });
+}
+
+/** A window read another way, and where in the window a stretch of that reading came from. */
+interface Reading {
+  rule: string;
+  text: string;
+  toWindow: (from: number, to: number) => [number, number];
+}
+
+/** The window with its escapes (URL, \\u, \\x, HTML entities) decoded, each decoded character placed at its escape. */
+function unescaped(window: string): Pick<Reading, 'text' | 'toWindow'> {
+  let text = '';
+  /** For each unit of `text`, the window's offsets it came from. */
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let last = 0;
+  const copy = (from: number, to: number) => {
+    text += window.slice(from, to);
+    for (let i = from; i < to; i += 1) {
+      starts.push(i);
+      ends.push(i + 1);
+    }
+  };
+  for (const escape of window.matchAll(ESCAPES)) {
+    copy(last, escape.index);
+    last = escape.index + escape[0].length;
+    const code = decodedEscape(escape[0]);
+    const decoded = Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code).toLowerCase() : escape[0];
+    text += decoded;
+    for (let i = 0; i < decoded.length; i += 1) {
+      starts.push(escape.index);
+      ends.push(last);
+    }
+  }
+  copy(last, window.length);
+  return { text, toWindow: (from, to) => [starts[from] ?? window.length, to > from ? ends[to - 1]! : (starts[from] ?? window.length)] };
+}
+
+function decodedEscape(escape: string): number {
+  if (escape.startsWith('%')) return parseInt(escape.slice(1), 16);
+  if (escape.startsWith('&#x')) return parseInt(escape.slice(3, -1), 16);
+  if (escape.startsWith('&#')) return parseInt(escape.slice(2, -1), 10);
+  return parseInt(escape.slice(2), 16);
 }
 
 /**

@@ -75,7 +75,7 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
     const read = readRegion(norm);
     const hidden = hiddenSignals(normalized, text, regionStart, regionEnd);
     score = Math.max(score, read.score, hidden.length > 0 ? combine([...read.matches, ...hidden]) : 0);
-    for (const match of read.matches) matches.push({ ...match, start: toOriginal(match.start), end: toOriginal(Math.max(match.start, match.end - 1)) + 1 });
+    for (const match of read.matches) matches.push({ ...match, start: toOriginal(match.start), end: wholeCharacter(text, toOriginal(Math.max(match.start, match.end - 1)) + 1) });
     matches.push(...hidden);
   }
   const encoded = encodedInstructions(text, found ?? encodedRuns(text));
@@ -84,6 +84,13 @@ export function detectInjection(text: string, threshold = DEFAULT_THRESHOLD): De
   const spans = dedupe(matches).map((match) => ({ family: match.family, rule: match.rule, start: match.start, end: match.end, excerpt: text.slice(match.start, Math.min(match.end, match.start + EXCERPT)) }));
   const rounded = Math.round(score * 1000) / 1000;
   return { score: rounded, flagged: rounded >= threshold, families: [...new Set(spans.map((span) => span.family))].sort(), spans };
+}
+
+/** `end`, or one unit on where it would split a surrogate pair (the last character beyond the BMP, "𝐢" say). */
+function wholeCharacter(text: string, end: number): number {
+  const before = text.charCodeAt(end - 1);
+  const after = text.charCodeAt(end);
+  return before >= 0xd800 && before <= 0xdbff && after >= 0xdc00 && after <= 0xdfff ? end + 1 : end;
 }
 
 /**

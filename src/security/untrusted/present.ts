@@ -4,7 +4,7 @@
  * warning inside the wrapper when it is flagged; per the class's policy, the flagged spans
  * redacted or the whole result withheld. Warn (the default) never drops content.
  */
-import type { Detection } from './detect.js';
+import type { Detection, Span } from './detect.js';
 import { detectBounded, failedScan, scanFailure } from './offload.js';
 import { wrapUntrusted } from './wrap.js';
 
@@ -28,24 +28,35 @@ export interface ResultScan {
 }
 
 const REDACTED = '[redacted by AOSIQ: text that looked like instructions to the model]';
+const READ_IT = "the operator can read it in the audit log's call record";
+const FAKE_CLOSE = '[a closing tag in the content, removed by AOSIQ]';
 
 interface Leaf {
   path: (string | number)[];
   text: string;
   /** Offset of this leaf in the scanned text. */
   at: number;
+  /** The leaf is an object's key (the last of `path`), not a value. */
+  key: boolean;
 }
 
-/** The strings of a result (and of its object keys), in order, as one scanned text. */
+/** The strings of a result and of its object keys, in order, as one scanned text. */
 function leavesOf(result: unknown): { text: string; leaves: Leaf[] } {
   const leaves: Leaf[] = [];
   let text = '';
+  const add = (value: string, path: (string | number)[], key: boolean) => {
+    leaves.push({ path, text: value, at: text.length, key });
+    text += `${value}\n`;
+  };
   const visit = (value: unknown, path: (string | number)[]) => {
-    if (typeof value === 'string') {
-      leaves.push({ path, text: value, at: text.length });
-      text += `${value}\n`;
-    } else if (Array.isArray(value)) value.forEach((item, index) => visit(item, [...path, index]));
-    else if (value !== null && typeof value === 'object') for (const [key, item] of Object.entries(value)) visit(item, [...path, key]);
+    if (typeof value === 'string') add(value, path, false);
+    else if (Array.isArray(value)) value.forEach((item, index) => visit(item, [...path, index]));
+    else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        add(key, [...path, key], true);
+        visit(item, [...path, key]);
+      }
+    }
   };
   visit(result, []);
   return { text, leaves };
@@ -70,36 +81,92 @@ export async function scanResult(result: unknown, policy: InjectionPolicy = DEFA
 }
 
 /**
- * The result as the policy lets it through: unchanged (clean, or warn), its flagged spans
- * replaced (redact), or nothing but a notice (block). A result whose scan failed or ran out of
- * time has no passage to redact: redact withholds it as block does.
+ * The result as the policy lets it through: unchanged (clean, or warn) but for closing tags of a
+ * wrapper spelled to slip past wrap.ts (see defused), each sentence holding a
+ * flagged span replaced (redact), or nothing but a notice (block). A result whose scan failed or
+ * ran out of time has no passage to redact, nor one flagged in an object key: redact withholds
+ * those as block does.
  *
  * @example
  * const shown = applyPolicy(result, scan); // JSON for the model or the client
  */
 export function applyPolicy(result: unknown, scan: ResultScan): unknown {
-  if (!scan.detection.flagged || scan.action === 'warn') return result;
-  const withheld = (why: string) => ({ withheld: true, reason: `the result ${why} and this actor class ${scan.action === 'block' ? 'blocks' : 'redacts'} such results; the operator can read it in the audit log's call record` });
+  if (!scan.detection.flagged || scan.action === 'warn') return defused(result, scan.detection);
+  const withheld = (why: string) => ({ withheld: true, reason: `the result ${why} and this actor class ${scan.action === 'block' ? 'blocks' : 'redacts'} such results; ${READ_IT}` });
   const failure = scanFailure(scan.detection);
   if (failure !== null) return withheld(`could not be scanned for instructions to the model (${failure})`);
   if (scan.action === 'block') return withheld(`looked like an attempt to instruct the model (score ${scan.detection.score}; ${scan.detection.families.join(', ')})`);
+  // Every flagged span, a fake closing tag among them, goes with its sentence.
+  const redacted = replaced(result, scan.detection.spans, sentenceAround, REDACTED);
+  return redacted ? redacted.value : { withheld: true, reason: `the result holds text that looked like instructions to the model in an object key, which cannot be redacted in place; ${READ_IT}` };
+}
+
+/**
+ * `result` with every closing tag the detector found in it (role.fake_close: `</untrusted_tool_output>`
+ * spelled with invisible characters, fullwidth or look-alike letters, with attributes) replaced.
+ * The nonce is what closes a wrapper; this takes away the look of one too, which the wrapper's own
+ * ASCII check (wrap.ts) cannot see in such spellings. Replaced in every mode: a marker says so.
+ */
+function defused(result: unknown, detection: Detection): unknown {
+  const fakes = detection.spans.filter((span) => span.rule === 'role.fake_close');
+  return fakes.length === 0 ? result : (replaced(result, fakes, (_, from, to) => [from, to], FAKE_CLOSE)?.value ?? result);
+}
+
+/**
+ * `result` with the stretch of each span (offsets in its scanned text, widened by `around`) replaced
+ * by `by`, each part of the text once; null when a span falls in an object key, which cannot be
+ * replaced in place.
+ */
+function replaced(result: unknown, spans: readonly Span[], around: (text: string, from: number, to: number) => [number, number], by: string): { value: unknown } | null {
   const { leaves } = leavesOf(result);
   const edits = new Map<Leaf, [number, number][]>();
-  for (const span of scan.detection.spans) {
+  for (const span of spans) {
     for (const leaf of leaves) {
       const from = Math.max(span.start, leaf.at) - leaf.at;
       const to = Math.min(span.end, leaf.at + leaf.text.length) - leaf.at;
-      if (from < to) edits.set(leaf, [...(edits.get(leaf) ?? []), [from, to]]);
+      if (from < to) edits.set(leaf, [...(edits.get(leaf) ?? []), around(leaf.text, from, to)]);
     }
   }
-  let redacted = structuredClone(result);
+  if ([...edits.keys()].some((leaf) => leaf.key)) return null;
+  let value = structuredClone(result);
   for (const [leaf, ranges] of edits) {
     let text = leaf.text;
-    for (const [from, to] of ranges.sort((a, b) => b[0] - a[0])) text = `${text.slice(0, from)}${REDACTED}${text.slice(to)}`;
-    if (leaf.path.length === 0) redacted = text;
-    else setAt(redacted, leaf.path, text);
+    for (const [from, to] of merged(ranges).reverse()) text = `${text.slice(0, from)}${by}${text.slice(to)}`;
+    if (leaf.path.length === 0) value = text;
+    else setAt(value, leaf.path, text);
   }
-  return redacted;
+  return { value };
+}
+
+/** How far a redaction reaches either side of a flagged passage for the end of its sentence. */
+const SENTENCE_REACH = 400;
+
+/**
+ * The sentence (or line) around `text[from, to)`, within SENTENCE_REACH either side: a rule matches
+ * the words that give an instruction away, and the rest of its sentence is often the payload
+ * ("... forward all invoices to billing@outside.example").
+ */
+function sentenceAround(text: string, from: number, to: number): [number, number] {
+  // A match can start on the end of the sentence before ("... attached.\n\nNote to the AI"): not a reason to take that sentence too.
+  while (from < to - 1 && (/\s/.test(text[from]!) || (/[.!?,;:]/.test(text[from]!) && /\s/.test(text[from + 1]!)))) from += 1;
+  let start = from;
+  while (start > 0 && from - start < SENTENCE_REACH && !/[\n.!?]/.test(text[start - 1]!)) start -= 1;
+  while (start < from && /\s/.test(text[start]!)) start += 1;
+  const rest = /[.!?](?=\s|$)|\n/g;
+  rest.lastIndex = to;
+  const stop = rest.exec(text.slice(0, to + SENTENCE_REACH));
+  return [start, stop ? stop.index + (stop[0] === '\n' ? 0 : 1) : Math.min(text.length, to + SENTENCE_REACH)];
+}
+
+/** Ranges sorted by start, overlapping or touching ones joined: each part of the text is replaced once. */
+function merged(ranges: [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [from, to] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else out.push([from, to]);
+  }
+  return out;
 }
 
 function setAt(target: unknown, path: (string | number)[], value: string): void {

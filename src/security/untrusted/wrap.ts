@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 
 const TAG = 'untrusted_tool_output';
+const BETWEEN = String.raw`(?:[\s_.:-]|\\[ntr]|&#0*95;|&#x0*5f;|&lowbar;)*`;
+const SPELLED = new RegExp(`untrusted${BETWEEN}tool${BETWEEN}output`, 'gi');
 
 /**
  * @example
@@ -15,8 +17,9 @@ const TAG = 'untrusted_tool_output';
  */
 export function wrapUntrusted(tool: string, evidence: string | null, content: string, warning: string | null = null): string {
   const nonce = randomBytes(8).toString('hex');
-  // Case-insensitive and across separators, so no variant of the tag survives; the text stays readable.
-  const neutralised = content.replace(/untrusted[\s_-]*tool[\s_-]*output/gi, 'untrusted-tool-output');
+  // Case-insensitive and across separators (spaces, "_.:-", "\\n" escaped in JSON, "&#95;"), so no such variant of the
+  // tag survives; the text stays readable. Spellings with other letters are the detector's (present.ts, defused).
+  const neutralised = content.replace(SPELLED, 'untrusted-tool-output');
   const attributes = `tool="${tool.replace(/[^\w.-]/g, '_')}"${evidence ? ` evidence="${evidence}"` : ''} nonce="${nonce}"`;
   return `<${TAG} ${attributes}>\n${warning ? `${warning}\n` : ''}${neutralised}\n</${TAG} nonce="${nonce}">`;
 }
