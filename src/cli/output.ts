@@ -1,7 +1,8 @@
 import { AosError, isAosError } from '../errors.js';
 
-/** Where a command writes; tests pass their own to capture output. */
+/** Where a command reads standard input and writes; tests pass their own to capture output. */
 export interface Io {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
   out(text: string): void;
   err(text: string): void;
 }
@@ -24,6 +25,10 @@ function lineWriter(stream: NodeJS.WriteStream): (text: string) => void {
 }
 
 export const processIo: Io = {
+  // A getter: process.stdin is set up on first use, and only commands that read it should.
+  get input() {
+    return process.stdin;
+  },
   out: lineWriter(process.stdout),
   err: lineWriter(process.stderr),
 };
