@@ -122,7 +122,8 @@ async function modelTurn(context: ProgramContext, agent: AgentConfig, offered: O
         ...(offered.specs.length > 0 ? { tools: offered.specs } : {}),
       },
       null,
-      { signal: context.signal, epoch: context.lease.epoch },
+      // Its tool messages are presentToolResult's, from callTool's scan (recorded there once).
+      { signal: context.signal, epoch: context.lease.epoch, toolResultsWrapped: true },
     ));
   } catch (error) {
     if (!isAosError(error) || PASSED_UP.has(error.code) || context.signal.aborted) throw error;

@@ -8,6 +8,7 @@ import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import { chatRequestOf, type ModelRequest, parseModelRequest } from './model-request.js';
 import type { ActorClass, ModelBackend, SyscallDeps } from './ports.js';
 import { recordRefusal } from './record.js';
+import { presentToolMessages } from './tool-messages.js';
 
 export interface ModelCallOutcome {
   result: ChatResult;
@@ -15,6 +16,17 @@ export interface ModelCallOutcome {
   usd: string | null;
   /** True when the provider sent no usage and the charge is the reserved worst case. */
   estimated: boolean;
+}
+
+export interface ModelCallOptions {
+  signal?: AbortSignal;
+  onText?: (delta: string) => void;
+  epoch?: number;
+  /**
+   * The tool messages are already scanned and wrapped (the agent loop's, from callTool's scan):
+   * not scanned again. Only an in-process caller can say so; the gateway never does.
+   */
+  toolResultsWrapped?: boolean;
 }
 
 interface Admitted {
@@ -79,11 +91,12 @@ async function admit(deps: SyscallDeps, claims: CapabilityClaims, input: unknown
 }
 
 /**
- * The model-call syscall: verify token → request, grant, envelope, price → reserve the worst
- * case against the ceilings (refused before any connection is opened) → call the backend →
- * settle the reservation to the reported usage (or, without usage, to the worst case, flagged)
- * and record LLM_CALL in the same transaction. The audit row holds counts, cost and a hash of
- * the request, never the prompt itself.
+ * The model-call syscall: verify token → request, grant, envelope, price → scan and wrap the tool
+ * messages (tool-messages.ts) → reserve the worst case, the wrapped text counted, against the
+ * ceilings (refused before any connection is opened) → call the backend → settle the reservation
+ * to the reported usage (or, without usage, to the worst case, flagged) and record LLM_CALL in
+ * the same transaction. The audit row holds counts, cost and a hash of the request, never the
+ * prompt itself.
  *
  * @example
  * const { result, usd } = await callModel(deps, token, { backend: 'local', model: 'llama3.2', messages: [{ role: 'user', content: 'hi' }] });
@@ -93,13 +106,14 @@ export async function callModel(
   token: string,
   input: unknown,
   principal: string | null = null,
-  options: { signal?: AbortSignal; onText?: (delta: string) => void; epoch?: number } = {},
+  options: ModelCallOptions = {},
 ): Promise<ModelCallOutcome> {
   const claims = await verifyCaller(deps, token, 'call_model', principal);
   const call = await admit(deps, claims, input, principal);
   const { request, model, rate, cls, envelope } = call;
-  const chat = chatRequestOf(request, call.maxTokens);
-  const inputTokens = estimateInputTokens(canonicalJson({ system: request.system ?? null, messages: request.messages, tools: request.tools ?? null }, 'request'), request.messages.length);
+  const messages = options.toolResultsWrapped ? request.messages : await presentToolMessages(deps, claims, principal, request.messages);
+  const chat = chatRequestOf({ ...request, messages }, call.maxTokens);
+  const inputTokens = estimateInputTokens(canonicalJson({ system: request.system ?? null, messages, tools: request.tools ?? null }, 'request'), messages.length);
   const worst = rate === null ? 0n : worstCase(rate, { inputTokens, maxTokens: call.maxTokens, timeoutMs: model.timeoutMs });
   let hold: Reservation;
   try {
@@ -130,7 +144,7 @@ export async function callModel(
   let result: ChatResult | null = null;
   let failure: AosError | null = null;
   try {
-    const { epoch: _epoch, ...chatOptions } = options;
+    const { epoch: _epoch, toolResultsWrapped: _wrapped, ...chatOptions } = options;
     result = await model.backend.chat(chat, { stream: request.stream === true || options.onText !== undefined, ...chatOptions });
   } catch (error) {
     failure = isAosError(error) ? error : new AosError('LLM_BACKEND_FAILED', `${request.backend} failed: ${(error as Error).message}`, { backend: request.backend }, { cause: error });
@@ -157,6 +171,7 @@ export async function callModel(
           backend: request.backend,
           model: request.model,
           answered_by: result?.model ?? null,
+          // The request as the caller sent it: the wrapped text differs on every call (its nonces).
           request_sha256: sha256Hex(canonicalJson(request, 'request')),
           input_tokens: usage?.inputTokens ?? null,
           output_tokens: usage?.outputTokens ?? null,

@@ -1,6 +1,6 @@
 import { type ApprovalRow, decideApproval } from '../approvals/index.js';
 import type { Grant } from '../security/capability/index.js';
-import { callModel, type ModelCallOutcome } from './call-model.js';
+import { callModel, type ModelCallOptions, type ModelCallOutcome } from './call-model.js';
 import { type Renewal, renew } from './renew.js';
 import { callTool, type StepContext, type ToolCallOutcome } from './call-tool.js';
 import { verifyCaller } from './caller.js';
@@ -47,7 +47,7 @@ export class Syscall {
     token: string,
     request: unknown,
     principal: string | null = null,
-    options: { signal?: AbortSignal; onText?: (delta: string) => void; epoch?: number } = {},
+    options: ModelCallOptions = {},
   ): Promise<ModelCallOutcome> {
     return callModel(this.deps, token, request, principal, options);
   }

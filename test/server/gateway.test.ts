@@ -163,7 +163,8 @@ describe('gateway for existing agents (OpenAI and Anthropic wire formats)', () =
     expect(local.requests.at(-1)!.body.messages).toEqual([
       { role: 'user', content: 'Weather in Oslo?' },
       { role: 'assistant', content: '', tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Oslo' } } }] },
-      { role: 'tool', content: '{"celsius":4}', tool_name: 'get_weather' },
+      // The tool result reaches the model wrapped as untrusted content (gateway-untrusted.test.ts).
+      { role: 'tool', content: expect.stringMatching(/^<untrusted_tool_output tool="get_weather" nonce="[0-9a-f]{16}">\n\{"celsius":4\}\n<\/untrusted_tool_output nonce="[0-9a-f]{16}">$/), tool_name: 'get_weather' },
     ]);
 
     local.script({ toolCalls: [{ name: 'get_weather', arguments: { city: 'Bergen' } }] });
@@ -253,7 +254,7 @@ describe('gateway for existing agents (OpenAI and Anthropic wire formats)', () =
     expect(local.requests.at(-1)!.body.messages).toEqual([
       { role: 'user', content: 'Restart the api.' },
       { role: 'assistant', content: '', tool_calls: [{ function: { name: 'restart', arguments: { service: 'api' } } }] },
-      { role: 'tool', content: 'ok', tool_name: 'restart' },
+      { role: 'tool', content: expect.stringMatching(/^<untrusted_tool_output tool="restart" nonce="[0-9a-f]{16}">\nok\n<\/untrusted_tool_output nonce="[0-9a-f]{16}">$/), tool_name: 'restart' },
       { role: 'user', content: 'Done?' },
     ]);
   });

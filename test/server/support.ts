@@ -31,13 +31,15 @@ export async function startTestServer(
     runtimeEnv?: NodeJS.ProcessEnv;
     /** Runs in the prepared folder before the runtime opens it (e.g. pinning upstream tools). */
     before?: (dir: string) => Promise<void>;
+    /** A PostgreSQL database to keep the data in; the embedded one (PGlite) when unset. */
+    databaseUrl?: string;
   } = {},
 ): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aosiq-http-'));
   fs.mkdirSync(path.join(dir, 'workspace', 'tmp'), { recursive: true });
   fs.writeFileSync(path.join(dir, 'aosiq.yaml'), (options.config ?? ((yaml) => yaml))(exampleConfig()));
   await options.before?.(dir);
-  const runtime = await openRuntime({ configPath: path.join(dir, 'aosiq.yaml'), dataDir: path.join(dir, '.aosiq'), env: options.runtimeEnv ?? {} });
+  const runtime = await openRuntime({ configPath: path.join(dir, 'aosiq.yaml'), dataDir: path.join(dir, '.aosiq'), databaseUrl: options.databaseUrl, env: options.runtimeEnv ?? {} });
   const server = await serve(runtime, { host: '127.0.0.1', port: 0, authMode, logger: false, say: () => {}, env: options.env ?? {}, deliveryIntervalMs: 50 });
   return {
     runtime,

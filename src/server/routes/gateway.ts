@@ -209,7 +209,7 @@ async function complete(
 }
 
 const COMMON =
-  'The API key is an actor\'s capability token. "model" is "<backend>/<model>" (a bare model name means the one backend of a class allowed exactly one); nothing else in the request can pick a backend. The call goes through the model-call syscall: grant, envelope, price, ceilings, ledger and an LLM_CALL audit row. Errors come in the provider\'s error shape with our error code.';
+  'The API key is an actor\'s capability token. "model" is "<backend>/<model>" (a bare model name means the one backend of a class allowed exactly one); nothing else in the request can pick a backend. The call goes through the model-call syscall: grant, envelope, price, ceilings, ledger and an LLM_CALL audit row. Tool results in the conversation reach the model scanned for prompt injection and wrapped in <untrusted_tool_output> delimiters, per the class\'s untrusted_content policy. Errors come in the provider\'s error shape with our error code.';
 
 /**
  * OpenAI- and Anthropic-compatible endpoints outside /api/v1. They authenticate by capability
