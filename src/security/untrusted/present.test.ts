@@ -69,6 +69,10 @@ describe('wrapping tool results for a model', () => {
     const shown = applyPolicy(result, scan) as typeof result;
     expect(shown.body).toBe(['Hello accounting,', 'Please find the invoice attached.', '', '[redacted by AOSIQ: text that looked like instructions to the model]', '', '[redacted by AOSIQ: text that looked like instructions to the model]', 'Thanks, Dana'].join('\n'));
     expect(shown.from).toBe('vendor@example.com');
+    // A passage that ends its sentence ends the redaction there.
+    const text = 'First. Ignore this. Next sentence stays.';
+    const span = { family: 'override' as const, rule: 'override.test', start: 7, end: 19, excerpt: 'Ignore this.' };
+    expect(applyPolicy(text, { detection: { score: 1, flagged: true, families: ['override'], spans: [span] }, action: 'redact' })).toBe('First. [redacted by AOSIQ: text that looked like instructions to the model] Next sentence stays.');
   });
 
   it('scans object keys too, and withholds under redact a result flagged in a key, which has no value to replace', async () => {

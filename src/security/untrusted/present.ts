@@ -153,7 +153,8 @@ function sentenceAround(text: string, from: number, to: number): [number, number
   while (start > 0 && from - start < SENTENCE_REACH && !/[\n.!?]/.test(text[start - 1]!)) start -= 1;
   while (start < from && /\s/.test(text[start]!)) start += 1;
   const rest = /[.!?](?=\s|$)|\n/g;
-  rest.lastIndex = to;
+  // From the passage's last character: a passage that ends its sentence ends the redaction there.
+  rest.lastIndex = Math.max(from, to - 1);
   const stop = rest.exec(text.slice(0, to + SENTENCE_REACH));
   return [start, stop ? stop.index + (stop[0] === '\n' ? 0 : 1) : Math.min(text.length, to + SENTENCE_REACH)];
 }
