@@ -84,11 +84,18 @@ export function redactUrlSecrets(text: string): string {
   });
 }
 
-/** Credentials by their published formats: provider API keys, cloud and forge tokens, JWTs, bearer tokens. */
+/**
+ * Credentials by their published formats: provider API keys, cloud and forge tokens, JWTs, bearer
+ * tokens. A JWT starts only where a run of its characters starts: tried inside one ("eyJ-eyJ-..."),
+ * each try read the run to its end, quadratic in its length.
+ */
 const CREDENTIAL_FORMATS =
-  /\b(?:sk|rk)[-_](?:[a-z0-9]+[-_]){0,2}[A-Za-z0-9]{12,}[\w-]*|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_\w{20,}|\bglpat-[\w-]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAIza[\w-]{30,}|\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bbearer\s+[\w.~+/-]{12,}=*/gi;
-/** A value after a credential's name ("password: x", "the password Hunter2!", "api_key=..."). */
-const NAMED_CREDENTIAL = /\b(password|passwd|passphrase|pwd|secret|api[_ -]?key|access[_ -]?key|token|client[_ -]?secret|private[_ -]?key)(["']?\s*(?:(?:[:=]|is\b|was\b)\s*)?["']?)([^\s"',;]{6,})/gi;
+  /\b(?:sk|rk)[-_](?:[a-z0-9]+[-_]){0,2}[A-Za-z0-9]{12,}[\w-]*|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_\w{20,}|\bglpat-[\w-]{20,}|\bxox[abposr]-[A-Za-z0-9-]{10,}|\bAIza[\w-]{30,}|(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*|\bbearer\s+[\w.~+/-]{12,}=*/gi;
+/**
+ * A value set after a credential's name ("password: x", "DB_PASSWORD=x", "the password Hunter2!"):
+ * the name whole (after a letter or digit it is part of another word), then ":" or "=", or spaces.
+ */
+const NAMED_CREDENTIAL = /(?<![A-Za-z0-9])(password|passwd|passphrase|pwd|secret|api[_ -]?key|access[_ -]?key|token|client[_ -]?secret|private[_ -]?key)(["']?(?:\s*[:=]\s*|\s+(?:(?:is|was)\s+)?)["']?)([^\s"',;]{6,200})/gi;
 const PRIVATE_KEY_BLOCK = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*/g;
 const MASK = '[masked credential]';
 

@@ -8,6 +8,7 @@ import { type CapabilityClaims, findGrant } from '../security/capability/index.j
 import { type ResultScan, scanResult } from '../security/untrusted/index.js';
 import { createToolContext } from '../tools/index.js';
 import { recordInjection, screenedFailure } from './injection.js';
+import { maskCredentials } from '../security/secrets.js';
 import { deadActor, requireLiveActor, verifyCaller } from './caller.js';
 import type { SyscallDeps, ToolResult } from './ports.js';
 import { recordRefusal } from './record.js';
@@ -273,10 +274,11 @@ async function dispatch(
       call_id: callId,
       duration_ms: wallMs,
       code: failure.code,
-      error: storableText(failure.message),
+      // The message came out of the run (a remote reply can hold a credential): masked like an excerpt.
+      error: storableText(maskCredentials(failure.message)),
     }).catch((recordError: Error) => {
-      // Never let a failed write hide what the tool did; say both.
-      throw new AosError('INTERNAL', `${failure.message}; recording TOOL_CALL_FAILED also failed: ${recordError.message}`, {
+      // Never let a failed write hide what the tool did; say both (not the tool's own words, which are not screened on this path).
+      throw new AosError('INTERNAL', `${toolName} failed (${failure.code}), and recording TOOL_CALL_FAILED also failed: ${recordError.message}`, {
         tool: toolName,
       });
     });

@@ -59,6 +59,10 @@ describeEachStore('injection scanning at the syscall', (store) => {
     // A plain failure is marked as the tool's (to be wrapped) but carries no warning.
     const plain = await rejection(syscall.callTool(actor.token, 'test.fail', { message: 'disk full' }), 'TOOL_FAILED');
     expect([plain.message, untrustedWarning(plain)]).toEqual(['test.fail failed: disk full', null]);
+    // The failure's record keeps its message, credentials masked.
+    await rejection(syscall.callTool(actor.token, 'test.fail', { message: 'login refused for password: Hunter2-Corp-Prod-2024!' }), 'TOOL_FAILED');
+    const failed = await db.query<{ payload: { error: string } }>("SELECT payload FROM audit_events WHERE session_id = $1 AND type = 'TOOL_CALL_FAILED' ORDER BY chain_seq", [actor.sessionId]);
+    expect(failed.rows.at(-1)!.payload.error).toBe('test.fail failed: login refused for password: [masked credential]');
   });
 
   it('masks credentials in the excerpts it records: the flagged text of a tool result can hold real ones', async () => {

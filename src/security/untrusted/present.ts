@@ -5,6 +5,7 @@
  * redacted or the whole result withheld. Warn (the default) never drops content.
  */
 import type { Detection, Span } from './detect.js';
+import { normalize } from './normalize.js';
 import { detectBounded, failedScan, scanFailure } from './offload.js';
 import { wrapUntrusted } from './wrap.js';
 
@@ -30,6 +31,8 @@ export interface ResultScan {
 const REDACTED = '[redacted by AOSIQ: text that looked like instructions to the model]';
 const READ_IT = "the operator can read it in the audit log's call record";
 const FAKE_CLOSE = '[a closing tag in the content, removed by AOSIQ]';
+/** The wrapper's tag name, as normalized text spells it (wrap.ts). */
+const WRAPPER_NAME = /untrusted[\s_.:-]*tool[\s_.:-]*output/;
 
 interface Leaf {
   path: (string | number)[];
@@ -84,8 +87,8 @@ export async function scanResult(result: unknown, policy: InjectionPolicy = DEFA
  * The result as the policy lets it through: unchanged (clean, or warn) but for closing tags of a
  * wrapper spelled to slip past wrap.ts (see defused), each sentence holding a
  * flagged span replaced (redact), or nothing but a notice (block). A result whose scan failed or
- * ran out of time has no passage to redact, nor one flagged in an object key: redact withholds
- * those as block does.
+ * ran out of time has no passage to redact: redact withholds it as block does. A flagged object
+ * key is renamed.
  *
  * @example
  * const shown = applyPolicy(result, scan); // JSON for the model or the client
@@ -97,8 +100,7 @@ export function applyPolicy(result: unknown, scan: ResultScan): unknown {
   if (failure !== null) return withheld(`could not be scanned for instructions to the model (${failure})`);
   if (scan.action === 'block') return withheld(`looked like an attempt to instruct the model (score ${scan.detection.score}; ${scan.detection.families.join(', ')})`);
   // Every flagged span, a fake closing tag among them, goes with its sentence.
-  const redacted = replaced(result, scan.detection.spans, sentenceAround, REDACTED);
-  return redacted ? redacted.value : { withheld: true, reason: `the result holds text that looked like instructions to the model in an object key, which cannot be redacted in place; ${READ_IT}` };
+  return replaced(result, scan.detection.spans, sentenceAround, REDACTED);
 }
 
 /**
@@ -108,16 +110,16 @@ export function applyPolicy(result: unknown, scan: ResultScan): unknown {
  * ASCII check (wrap.ts) cannot see in such spellings. Replaced in every mode: a marker says so.
  */
 function defused(result: unknown, detection: Detection): unknown {
-  const fakes = detection.spans.filter((span) => span.rule === 'role.fake_close');
-  return fakes.length === 0 ? result : (replaced(result, fakes, (_, from, to) => [from, to], FAKE_CLOSE)?.value ?? result);
+  // The rule reads other closing tags too ("</content>", "</data>"): only the wrapper's own are taken out.
+  const fakes = detection.spans.filter((span) => span.rule === 'role.fake_close' && WRAPPER_NAME.test(normalize(span.excerpt).text.toLowerCase()));
+  return fakes.length === 0 ? result : replaced(result, fakes, (_, from, to) => [from, to], FAKE_CLOSE);
 }
 
 /**
  * `result` with the stretch of each span (offsets in its scanned text, widened by `around`) replaced
- * by `by`, each part of the text once; null when a span falls in an object key, which cannot be
- * replaced in place.
+ * by `by`, each part of the text once; an object key so changed is renamed in place.
  */
-function replaced(result: unknown, spans: readonly Span[], around: (text: string, from: number, to: number) => [number, number], by: string): { value: unknown } | null {
+function replaced(result: unknown, spans: readonly Span[], around: (text: string, from: number, to: number) => [number, number], by: string): unknown {
   const { leaves } = leavesOf(result);
   const edits = new Map<Leaf, [number, number][]>();
   for (const span of spans) {
@@ -127,15 +129,18 @@ function replaced(result: unknown, spans: readonly Span[], around: (text: string
       if (from < to) edits.set(leaf, [...(edits.get(leaf) ?? []), around(leaf.text, from, to)]);
     }
   }
-  if ([...edits.keys()].some((leaf) => leaf.key)) return null;
   let value = structuredClone(result);
+  const renamed: [Leaf, string][] = [];
   for (const [leaf, ranges] of edits) {
     let text = leaf.text;
     for (const [from, to] of merged(ranges).reverse()) text = `${text.slice(0, from)}${by}${text.slice(to)}`;
-    if (leaf.path.length === 0) value = text;
+    if (leaf.key) renamed.push([leaf, text]);
+    else if (leaf.path.length === 0) value = text;
     else setAt(value, leaf.path, text);
   }
-  return { value };
+  // Keys last, the deepest first: until then the paths above still name them as they were.
+  for (const [leaf, key] of renamed.sort((a, b) => b[0].path.length - a[0].path.length)) renameAt(value, leaf.path, key);
+  return value;
 }
 
 /** How far a redaction reaches either side of a flagged passage for the end of its sentence. */
@@ -168,6 +173,19 @@ function merged(ranges: [number, number][]): [number, number][] {
     else out.push([from, to]);
   }
   return out;
+}
+
+/** Renames the key `path` ends with to `key` (numbered if its object has that key already), keeping the keys' order. */
+function renameAt(target: unknown, path: (string | number)[], key: string): void {
+  let node = target as Record<string, unknown>;
+  for (const step of path.slice(0, -1)) node = node[step] as Record<string, unknown>;
+  const old = String(path[path.length - 1]);
+  let name = key;
+  for (let n = 2; name !== old && Object.hasOwn(node, name); n += 1) name = `${key} (${n})`;
+  const entries = Object.entries(node);
+  for (const [existing] of entries) delete node[existing];
+  // defineProperty, so a "__proto__" key stays a key.
+  for (const [existing, inner] of entries) Object.defineProperty(node, existing === old ? name : existing, { value: inner, enumerable: true, writable: true, configurable: true });
 }
 
 function setAt(target: unknown, path: (string | number)[], value: string): void {

@@ -251,7 +251,7 @@ export const RULES: readonly Rule[] = [
   r('role.template_token', 'role_impersonation', 0.9, String.raw`^<\||[inst|[/inst|<<sys|<</sys`, String.raw`<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\|>|\[/?inst\]|<</?sys>>|<\|.{0,20}?\|>\s*(?:system|assistant)`),
   r('role.header', 'role_impersonation', 0.45, 'system|assistant|developer', [[String.raw`(?:^|\n)\s*(?:#{1,4}\s*)?`, String.raw`(?:system|assistant|developer)\s*(?:(?:message|prompt|instructions?|override|note)\s*)?:(?!${DECLARED_TYPE})\s+[\p{L}"']`]]),
   r('role.bracket', 'role_impersonation', 0.7, 'sys|admin|developer|root|operator|security', ROLE_HEADER),
-  r('role.fake_close', 'role_impersonation', 0.75, '^</', String.raw`</\s*(?:untrusted[\s_.:-]*tool[\s_.:-]*output|tool[_-]?(?:output|result|response)|function[_-]?(?:output|result)|document|context|data|search[_-]?results?|user[_-]?input|email|webpage|content)(?:\s[^<>\n]{0,200})?>`),
+  r('role.fake_close', 'role_impersonation', 0.75, '^</', String.raw`</\s*(?:untrusted[\s_.:-]*tool[\s_.:-]*output|tool[_-]?(?:output|result|response)|function[_-]?(?:output|result)|document|context|data|search[_-]?results?|user[_-]?input|email|webpage|content)(?:\s[^<>]{0,2000})?>`),
   r('role.end_of_output', 'role_impersonation', 0.45, '^end$|close$|exit$', String.raw`\b(?:end of|end|close|exit) (?:the )?(?:tool|function|document|search|web ?page|email|file|untrusted) ?(?:output|result|response|content|context|data)?[^\S\n]*(?:[\])>.\-=*]+[^\S\n]*)?(?:\n|$)`),
   r('role.begin_system', 'role_impersonation', 0.8, '^begin$|beginning of|start$', String.raw`\b(?:begin|start|beginning of)\s+(?:new |updated )?(?:system|developer|admin)\s+(?:prompt|message|instructions?)`),
 
