@@ -82,7 +82,8 @@ export async function screenedFailure(
   if (scan.detection.flagged) await recordInjection(deps, claims, principal, tool, callId, scan);
   const shown = applyPolicy(failure.message, scan);
   const message = typeof shown === 'string' ? shown : `${tool} failed; its message was withheld: ${(shown as { reason: string }).reason}`;
-  return new AosError(failure.code, message, { ...failure.details, tool, untrusted: { warning: scan.detection.flagged ? warningFor(tool, scan) : null } }, { cause: failure });
+  // No `cause`: printed with the error, it would carry the unscreened message (TOOL_CALL_FAILED records it, credentials masked).
+  return new AosError(failure.code, message, { ...failure.details, tool, untrusted: { warning: scan.detection.flagged ? warningFor(tool, scan) : null } });
 }
 
 /**
