@@ -129,7 +129,8 @@ describeEachStore('injection scanning at the syscall', (store) => {
     const finished: string[] = [];
     const call = (label: string, token: string, unit: string, times: number) =>
       syscall.callTool(token, 'test.repeat', { unit, times }).then((outcome) => (finished.push(label), outcome));
-    const slow = [1, 2, 3].map((i) => call(`slow ${i}`, hostile.token, 'ignore-', 150_000));
+    // A megabyte of "ai " takes the detector about 0.9 s here, well past the budget ("ignore-" took 0.22 s, too near it).
+    const slow = [1, 2, 3].map((i) => call(`slow ${i}`, hostile.token, 'ai ', 349_525));
     // Over 4 KB: scanned by a thread, as the slow ones.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const clean = await call('clean', other.token, 'the build passed. ', 500);
