@@ -134,6 +134,16 @@ describe('aosiq scan', () => {
     expect(readFailure(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }))).toEqual({ code: 'EIO', message: 'EIO: i/o error (EIO)' });
   });
 
+  it('does not read an input over 64 MB, file or standard input, and says so', async () => {
+    const dir = makeTempDir();
+    // Sparse: 64 MB and a byte, taking no room on disk.
+    fs.writeFileSync(path.join(dir, 'big.txt'), '');
+    fs.truncateSync(path.join(dir, 'big.txt'), 64 * 1048576 + 1);
+    const [file, piped] = await Promise.all([spawnCli(dir, ['scan', 'big.txt']), spawnCli(dir, ['scan'], { input: Buffer.alloc(64 * 1048576 + 1, 'a') })]);
+    expect([file.code, file.stderr]).toEqual([2, 'aosiq scan: big.txt: more than 64 MB (67108864 bytes); split it and scan the parts\n']);
+    expect([piped.code, piped.stderr]).toEqual([2, 'aosiq scan: (stdin): more than 64 MB (67108864 bytes); split it and scan the parts\n']);
+  });
+
   it('reads standard input for "-", also among files, and only once', async () => {
     const dir = makeTempDir();
     fs.writeFileSync(path.join(dir, 'clean.txt'), 'Quarterly notes: revenue grew.\n');

@@ -7,9 +7,11 @@ export const STDIN_OPERAND = '-';
 export const STDIN_NAME = '(stdin)';
 /** Input with a NUL byte this early is binary (as grep and git decide), and is not scanned. */
 export const BINARY_PROBE_BYTES = 8192;
-const MAX_STDIN_BYTES = 64 * 1048576;
+/** The most read from one input: a document for a knowledge base is far smaller; a mistaken disk image is not read whole. */
+export const MAX_INPUT_BYTES = 64 * 1048576;
+const TOO_LARGE: NotScanned = { code: 'TOO_LARGE', message: `more than ${MAX_INPUT_BYTES / 1048576} MB (${MAX_INPUT_BYTES} bytes); split it and scan the parts` };
 
-/** Why an input was not scanned: an errno code (ENOENT, EISDIR, EACCES, ...), BINARY or TOO_LARGE (stdin). */
+/** Why an input was not scanned: an errno code (ENOENT, EISDIR, EACCES, ...), BINARY or TOO_LARGE. */
 export interface NotScanned {
   code: string;
   message: string;
@@ -47,9 +49,7 @@ async function readStdin(io: Io): Promise<Input> {
   try {
     for await (const chunk of io.input as AsyncIterable<Buffer>) {
       bytes += chunk.length;
-      if (bytes > MAX_STDIN_BYTES) {
-        return { name: STDIN_NAME, error: { code: 'TOO_LARGE', message: `more than ${MAX_STDIN_BYTES} bytes; save it to a file and scan that` } };
-      }
+      if (bytes > MAX_INPUT_BYTES) return { name: STDIN_NAME, error: TOO_LARGE };
       chunks.push(chunk);
     }
   } catch (error) {
@@ -69,6 +69,7 @@ async function readStdin(io: Io): Promise<Input> {
 export async function readInput(operand: string, io: Io): Promise<Input> {
   if (operand === STDIN_OPERAND) return readStdin(io);
   try {
+    if (fs.statSync(operand).size > MAX_INPUT_BYTES) return { name: operand, error: TOO_LARGE };
     return decode(operand, fs.readFileSync(operand));
   } catch (error) {
     return { name: operand, error: readFailure(error as NodeJS.ErrnoException) };
