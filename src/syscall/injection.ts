@@ -12,7 +12,8 @@ import type { SyscallDeps } from './ports.js';
  * value after a credential's name), before it is cut: a credential cut in two would not be seen.
  */
 function masked(text: string): string {
-  return storableText(maskCredentials(storableText(text)).slice(0, EXCERPT));
+  // Cut after masking: the cut may split a surrogate pair, which storing would refuse.
+  return maskCredentials(storableText(text)).slice(0, EXCERPT).toWellFormed();
 }
 
 /** Spans kept in one event; the rest are counted. */

@@ -7,7 +7,7 @@
 import type { Detection, Span } from './detect.js';
 import { normalize } from './normalize.js';
 import { detectBounded, failedScan, scanFailure } from './offload.js';
-import { wrapUntrusted } from './wrap.js';
+import { namesWrapper, wrapUntrusted } from './wrap.js';
 
 export const INJECTION_ACTIONS = ['warn', 'redact', 'block'] as const;
 export type InjectionAction = (typeof INJECTION_ACTIONS)[number];
@@ -31,8 +31,6 @@ export interface ResultScan {
 const REDACTED = '[redacted by AOSIQ: text that looked like instructions to the model]';
 const READ_IT = "the operator can read it in the audit log's call record";
 const FAKE_CLOSE = '[a closing tag in the content, removed by AOSIQ]';
-/** The wrapper's tag name, as normalized text spells it (wrap.ts). */
-const WRAPPER_NAME = /untrusted[\s_.:-]*tool[\s_.:-]*output/;
 
 interface Leaf {
   path: (string | number)[];
@@ -111,7 +109,7 @@ export function applyPolicy(result: unknown, scan: ResultScan): unknown {
  */
 function defused(result: unknown, detection: Detection): unknown {
   // The rule reads other closing tags too ("</content>", "</data>"): only the wrapper's own are taken out.
-  const fakes = detection.spans.filter((span) => span.rule === 'role.fake_close' && WRAPPER_NAME.test(normalize(span.excerpt).text.toLowerCase()));
+  const fakes = detection.spans.filter((span) => span.rule === 'role.fake_close' && namesWrapper(normalize(span.excerpt).text));
   return fakes.length === 0 ? result : replaced(result, fakes, (_, from, to) => [from, to], FAKE_CLOSE);
 }
 

@@ -9,6 +9,12 @@ import { randomBytes } from 'node:crypto';
 const TAG = 'untrusted_tool_output';
 const BETWEEN = String.raw`(?:[\s_.:-]|\\[ntr]|&#0*95;|&#x0*5f;|&lowbar;)*`;
 const SPELLED = new RegExp(`untrusted${BETWEEN}tool${BETWEEN}output`, 'gi');
+const NAMED = new RegExp(SPELLED.source, 'i');
+
+/** Whether `text` names the wrapper's tag in one of the spellings wrapUntrusted neutralises. */
+export function namesWrapper(text: string): boolean {
+  return NAMED.test(text);
+}
 
 /**
  * @example
