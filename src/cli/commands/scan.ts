@@ -5,7 +5,7 @@ import { prefilterKind } from '../../security/untrusted/prefilter.js';
 import type { Run } from '../context.js';
 import type { Io } from '../output.js';
 import { printable, printableJson } from '../printable.js';
-import { BINARY_PROBE_BYTES, type NotScanned, readInput, STDIN_OPERAND } from './scan-input.js';
+import { BINARY_PROBE_BYTES, MAX_INPUT_BYTES, type NotScanned, readInput, STDIN_OPERAND } from './scan-input.js';
 
 /** Exit code when any input is flagged (0: all clean). */
 export const FLAGGED_EXIT_CODE = 3;
@@ -23,7 +23,7 @@ function prefilterLine(): string {
 const HELP = `
 Each input is scanned and reported in turn. One that cannot be read (no such file, a directory,
 permission denied) or is binary (a NUL byte in its first ${BINARY_PROBE_BYTES / 1024} KB, as grep decides; UTF-16 text
-counts: convert it to UTF-8) is not scanned: a line on stderr names it and why, and with --json
+counts: convert it to UTF-8) or over ${MAX_INPUT_BYTES / 1048576} MB is not scanned: a line on stderr names it and why, and with --json
 it is an entry {"file", "error": {"code", "message"}}. Exit status: 2 if any input was not
 scanned (or on a usage error), else 3 if any is flagged, else 0.
 Control, bidi and invisible characters in excerpts and names are shown as \\uXXXX escapes.
